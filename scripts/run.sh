@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The one entry point for a fresh machine: provides Node 22, installs the locked dependencies when the
+# lockfile changed, then runs an npm script with the project's environment.
+#   bash scripts/run.sh start     # the main job (see README)
+#   bash scripts/run.sh test      # every test (what .ci/run runs)
+#   bash scripts/run.sh <script>  # any other npm script, e.g. bench:engine
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+node_bin=$(bash scripts/ensure-node22.sh)
+export PATH="$node_bin:$PATH"
+# node-llama-cpp must never download or compile at run time; the CPU prebuilt ships in the npm package.
+export NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
+# Electron's binary cannot be downloaded here; its types install without it.
+export ELECTRON_SKIP_BINARY_DOWNLOAD=1
+# The machine's npmrc points node-gyp at Node 20's headers; nothing here builds native code, and Node 22's
+# npm would only warn about it.
+unset npm_config_nodedir || true
+
+stamp=node_modules/.package-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "run.sh: installing dependencies with npm ci (node $(node --version))" >&2
+  # --ignore-scripts: no dependency needs an install script, and electron's and node-llama-cpp's would try
+  # to download binaries.
+  npm ci --ignore-scripts --no-audit --no-fund
+  echo "$want" > "$stamp"
+fi
+
+case "${1:-start}" in
+  start) shift || true; exec npm start -- "$@" ;;
+  test) shift; exec npm test -- "$@" ;;
+  *) script=$1; shift; exec npm run "$script" -- "$@" ;;
+esac

@@ -1,0 +1,56 @@
+import { Command, InvalidArgumentError } from "commander";
+import { isInferSwarmError } from "../common/index.js";
+import { runGenerate } from "./generate-command.js";
+
+/** Builds the `inferswarm` command line; `runCli` parses and runs it. */
+export function buildProgram(): Command {
+  const program = new Command()
+  .name("inferswarm")
+  .description("InferSwarm: lend an idle GPU to a peer-to-peer LLM inference swarm.")
+  .showHelpAfterError("(run with --help for usage)");
+
+const positiveInt = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer.`);
+  return n;
+};
+const number = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number.`);
+  return n;
+};
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+  program
+  .command("generate")
+  .description("Generate text locally with the engine, printing tokens as they stream.")
+  .requiredOption("-m, --model <file|preset>", "a GGUF file, or a generated model preset: tiny, small, medium, large")
+  .requiredOption("-p, --prompt <text>", "the prompt")
+  .option("-n, --max-tokens <n>", "answer length limit", positiveInt("--max-tokens"), 64)
+  .option("-t, --temperature <t>", "0 is greedy (deterministic)", number("--temperature"), 0)
+  .option("--top-k <k>", "sample among the k best tokens", positiveInt("--top-k"))
+  .option("--top-p <p>", "nucleus sampling mass", number("--top-p"))
+  .option("--seed <n>", "seed for sampled output", number("--seed"))
+  .option("--stop <text>", "stop before this text (repeatable)", collect, [])
+  .option("--threads <n>", "CPU threads (default: measured by a short calibration)", positiveInt("--threads"))
+  .option("--pin", "copy the weights into locked RAM instead of memory-mapping the file")
+  .option("--quantization <q>", "for presets: F32, F16 or Q8_0", "F32")
+  .option("--seed-model <n>", "for presets: the weights' seed", positiveInt("--seed-model"), 1)
+  .option("--json", "print one JSON object with the result instead of streaming text")
+  .action(async (options) => {
+    process.exitCode = await runGenerate(options);
+  });
+
+  return program;
+}
+
+/** Runs the CLI; errors with a stable code become one line on stderr and exit code 2. */
+export async function runCli(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (error) {
+    if (!isInferSwarmError(error)) throw error;
+    console.error(`inferswarm: ${error.message} [${error.code}]`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,2 @@
+export { InferSwarmError, isInferSwarmError } from "./errors.js";
+export { createLogger, createSilentLogger, type Logger } from "./logger.js";
