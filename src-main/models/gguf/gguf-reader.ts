@@ -179,13 +179,23 @@ async function checkVersion(reader: BoundedFileReader, path: string): Promise<nu
 
 type CorruptFactory = (message: string) => ModelFileError;
 
-async function boundedCount(reader: BoundedFileReader, what: string, max: number, corrupt: CorruptFactory): Promise<number> {
+async function boundedCount(
+  reader: BoundedFileReader,
+  what: string,
+  max: number,
+  corrupt: CorruptFactory,
+): Promise<number> {
   const count = await reader.u64(what);
   if (count > BigInt(max)) throw corrupt(`${what} is ${count}, more than the limit of ${max}`);
   return Number(count);
 }
 
-async function readString(reader: BoundedFileReader, what: string, corrupt: CorruptFactory, max: number = GGUF_READ_LIMITS.maxStringBytes): Promise<string> {
+async function readString(
+  reader: BoundedFileReader,
+  what: string,
+  corrupt: CorruptFactory,
+  max: number = GGUF_READ_LIMITS.maxStringBytes,
+): Promise<string> {
   const length = await reader.u64(`${what} length`);
   if (length > BigInt(max)) throw corrupt(`${what} claims a length of ${length} bytes, more than the limit of ${max}`);
   return (await reader.take(Number(length), what)).toString("utf8");
@@ -193,11 +203,18 @@ async function readString(reader: BoundedFileReader, what: string, corrupt: Corr
 
 /** Smallest encoded size of one value of a type, to reject an array that cannot fit before reading it. */
 const MIN_VALUE_BYTES: Partial<Record<GgufValueType, number>> = {
-  [GgufValueType.UINT8]: 1, [GgufValueType.INT8]: 1, [GgufValueType.BOOL]: 1,
-  [GgufValueType.UINT16]: 2, [GgufValueType.INT16]: 2,
-  [GgufValueType.UINT32]: 4, [GgufValueType.INT32]: 4, [GgufValueType.FLOAT32]: 4,
-  [GgufValueType.UINT64]: 8, [GgufValueType.INT64]: 8, [GgufValueType.FLOAT64]: 8,
-  [GgufValueType.STRING]: 8,
+  [GgufValueType.UINT8]: 1,
+  [GgufValueType.INT8]: 1,
+  [GgufValueType.BOOL]: 1,
+  [GgufValueType.UINT16]: 2,
+  [GgufValueType.INT16]: 2,
+  [GgufValueType.UINT32]: 4,
+  [GgufValueType.INT32]: 4,
+  [GgufValueType.FLOAT32]: 4,
+  [GgufValueType.UINT64]: 8,
+  [GgufValueType.INT64]: 8,
+  [GgufValueType.FLOAT64]: 8,
+  [GgufValueType.STRING]: 8, // the u64 length
 };
 
 async function readValue(reader: BoundedFileReader, key: string, corrupt: CorruptFactory): Promise<GgufValue> {
@@ -219,22 +236,40 @@ async function readValue(reader: BoundedFileReader, key: string, corrupt: Corrup
   return items;
 }
 
-async function readScalar(reader: BoundedFileReader, type: number, key: string, corrupt: CorruptFactory): Promise<GgufScalar> {
+async function readScalar(
+  reader: BoundedFileReader,
+  type: number,
+  key: string,
+  corrupt: CorruptFactory,
+): Promise<GgufScalar> {
   const what = `value of "${key}"`;
   switch (type as GgufValueType) {
-    case GgufValueType.UINT8: return (await reader.take(1, what)).readUInt8(0);
-    case GgufValueType.INT8: return (await reader.take(1, what)).readInt8(0);
-    case GgufValueType.UINT16: return (await reader.take(2, what)).readUInt16LE(0);
-    case GgufValueType.INT16: return (await reader.take(2, what)).readInt16LE(0);
-    case GgufValueType.UINT32: return (await reader.take(4, what)).readUInt32LE(0);
-    case GgufValueType.INT32: return (await reader.take(4, what)).readInt32LE(0);
-    case GgufValueType.FLOAT32: return (await reader.take(4, what)).readFloatLE(0);
-    case GgufValueType.FLOAT64: return (await reader.take(8, what)).readDoubleLE(0);
-    case GgufValueType.UINT64: return (await reader.take(8, what)).readBigUInt64LE(0);
-    case GgufValueType.INT64: return (await reader.take(8, what)).readBigInt64LE(0);
-    case GgufValueType.BOOL: return (await reader.take(1, what)).readUInt8(0) !== 0;
-    case GgufValueType.STRING: return readString(reader, what, corrupt);
-    default: throw corrupt(`"${key}" has value type ${type}, which is not a GGUF value type`);
+    case GgufValueType.UINT8:
+      return (await reader.take(1, what)).readUInt8(0);
+    case GgufValueType.INT8:
+      return (await reader.take(1, what)).readInt8(0);
+    case GgufValueType.UINT16:
+      return (await reader.take(2, what)).readUInt16LE(0);
+    case GgufValueType.INT16:
+      return (await reader.take(2, what)).readInt16LE(0);
+    case GgufValueType.UINT32:
+      return (await reader.take(4, what)).readUInt32LE(0);
+    case GgufValueType.INT32:
+      return (await reader.take(4, what)).readInt32LE(0);
+    case GgufValueType.FLOAT32:
+      return (await reader.take(4, what)).readFloatLE(0);
+    case GgufValueType.FLOAT64:
+      return (await reader.take(8, what)).readDoubleLE(0);
+    case GgufValueType.UINT64:
+      return (await reader.take(8, what)).readBigUInt64LE(0);
+    case GgufValueType.INT64:
+      return (await reader.take(8, what)).readBigInt64LE(0);
+    case GgufValueType.BOOL:
+      return (await reader.take(1, what)).readUInt8(0) !== 0;
+    case GgufValueType.STRING:
+      return readString(reader, what, corrupt);
+    default:
+      throw corrupt(`"${key}" has value type ${type}, which is not a GGUF value type`);
   }
 }
 
@@ -247,10 +282,17 @@ function alignmentOf(kv: ReadonlyMap<string, GgufValue>, corrupt: CorruptFactory
   return value;
 }
 
-async function readTensorInfo(reader: BoundedFileReader, index: number, path: string, corrupt: CorruptFactory): Promise<GgufTensorSummary> {
+async function readTensorInfo(
+  reader: BoundedFileReader,
+  index: number,
+  path: string,
+  corrupt: CorruptFactory,
+): Promise<GgufTensorSummary> {
   const name = await readString(reader, `tensor ${index} name`, corrupt, GGUF_READ_LIMITS.maxTensorNameBytes);
   const dimCount = await reader.u32(`tensor "${name}" dimension count`);
-  if (dimCount < 1 || dimCount > GGUF_READ_LIMITS.maxDims) throw corrupt(`tensor "${name}" has ${dimCount} dimensions (1 to 4 allowed)`);
+  if (dimCount < 1 || dimCount > GGUF_READ_LIMITS.maxDims) {
+    throw corrupt(`tensor "${name}" has ${dimCount} dimensions (1 to 4 allowed)`);
+  }
   const dims: number[] = [];
   let elements = 1;
   for (let d = 0; d < dimCount; d++) {

@@ -12,11 +12,10 @@ describe("seeded randomness", () => {
     expect(drawsA.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff)).toBe(true);
   });
 
-  it("pins the streams (weights of every synthetic model depend on them)", () => {
-    expect(splitmix32(0)).toBe(splitmix32(0));
-    expect([splitmix32(1), hashLabel("output.weight")]).toMatchInlineSnapshot();
+  it("pins the streams (every synthetic model's weights depend on them)", () => {
+    expect([splitmix32(1), hashLabel("output.weight")]).toEqual([2527132011, 254457990]);
     const random = new Xoshiro128(1);
-    expect([random.nextU32(), random.nextU32(), random.nextU32()]).toMatchInlineSnapshot();
+    expect([random.nextU32(), random.nextU32(), random.nextU32()]).toEqual([418128060, 3712186797, 1764717425]);
   });
 
   it("fills approximately standard normal values at the requested scale", () => {

@@ -65,18 +65,19 @@ export async function writeSyntheticModel(spec: SyntheticModelSpec, outPath: str
 
 function tensorValues(tensor: ShapedTensor, spec: NormalizedSyntheticModelSpec, vocabulary: Vocabulary): Float32Array {
   const values = new Float32Array(tensor.dims.reduce((a, b) => a * b, 1));
-  if (tensor.fanIn === undefined) return values.fill(1); // RMS-norm gains
+  const { fanIn } = tensor;
+  if (fanIn === undefined) return values.fill(1); // RMS-norm gains
   // Each tensor has its own stream, so its weights do not depend on the tensors before it.
   const random = new Xoshiro128((spec.seed ^ hashLabel(tensor.name)) >>> 0);
   // Embeddings at unit scale; matrices at 1/sqrt(fan_in) so activations keep roughly unit scale.
-  const std = tensor.name === "token_embd.weight" ? 1 : 1 / Math.sqrt(tensor.fanIn);
+  const std = tensor.name === "token_embd.weight" ? 1 : 1 / Math.sqrt(fanIn);
   random.fillNormal(values, std);
   if (tensor.name === "output.weight") {
     if (spec.peaky) for (let i = 0; i < values.length; i++) values[i]! *= PEAKY_OUTPUT_GAIN;
     // Zero logits for everything but whole words and punctuation: generation reads as words and never
     // stops early on </s> (a zero logit never wins against peaky ones).
     vocabulary.emittable.forEach((emittable, token) => {
-      if (!emittable) values.fill(0, token * tensor.fanIn!, (token + 1) * tensor.fanIn!);
+      if (!emittable) values.fill(0, token * fanIn, (token + 1) * fanIn);
     });
   }
   return values;
