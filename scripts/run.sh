@@ -21,10 +21,13 @@ unset npm_config_nodedir || true
 stamp=node_modules/.package-lock.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "run.sh: installing dependencies with npm ci (node $(node --version))" >&2
-  # --ignore-scripts: no dependency needs an install script, and electron's and node-llama-cpp's would try
-  # to download binaries.
-  npm ci --ignore-scripts --no-audit --no-fund
+  echo "run.sh: installing the locked dependencies (node $(node --version))" >&2
+  # Not `npm ci`: node-llama-cpp lists prebuilt binaries for macOS/Windows as optional dependencies, and
+  # the registry reachable here lacks some of those versions, so the lockfile cannot hold them and
+  # `npm ci` refuses it. `npm install` with the lockfile installs the same versions and skips them.
+  # --ignore-scripts: no dependency needs an install script, and electron's and node-llama-cpp's would
+  # try to download binaries.
+  npm install --ignore-scripts --no-audit --no-fund
   echo "$want" > "$stamp"
 fi
 
