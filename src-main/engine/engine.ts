@@ -3,7 +3,7 @@ import { createSilentLogger, type Logger } from "../common/index.js";
 import { EngineError } from "./engine-errors.js";
 import { getLlamaRuntime, type LlamaRuntime } from "./llama-runtime.js";
 import { createLoadedModel, type LoadedModel } from "./loaded-model.js";
-import { judgeLoadMode, readMemoryCounters } from "./load-mode.js";
+import { isBufferLine, judgeLoadMode, readMemoryCounters } from "./load-mode.js";
 import { describeModelFile } from "./model-info.js";
 import { calibrateThreads, type ThreadCalibration } from "./thread-calibration.js";
 
@@ -42,6 +42,12 @@ export interface Engine {
 }
 
 const DEFAULT_CONTEXT_SIZE = 2048;
+const LOAD_LOG_GRACE_MS = 500;
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+}
 
 /** The engine: node-llama-cpp behind one door. The runtime underneath is shared by the whole process. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
@@ -66,6 +72,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         gpuLayers: runtime.gpu === false ? 0 : (load.gpuLayers ?? "auto"),
         loadSignal: load.signal,
       });
+      // llama.cpp's log reaches JS through a thread-safe callback, sometimes after loadModel resolves.
+      await waitFor(() => logLines.some(isBufferLine), LOAD_LOG_GRACE_MS);
     } catch (error) {
       throw new EngineError("ENGINE_MODEL_LOAD_FAILED", `llama.cpp could not load ${path}: ${(error as Error).message}`, { cause: error });
     } finally {

@@ -27,6 +27,12 @@ export async function readMemoryCounters(): Promise<MemoryCounters | undefined> 
   }
 }
 
+const MAPPED_LINE = /CPU_Mapped model buffer size/i;
+const COPIED_LINE = /\bCPU model buffer size/i;
+
+/** The llama.cpp log line that tells where the weights went. */
+export const isBufferLine = (line: string): boolean => MAPPED_LINE.test(line) || COPIED_LINE.test(line);
+
 /**
  * `model.useMmap` keeps saying true under mlock, so the verdict comes from what llama.cpp logged while
  * loading (its buffer names: "CPU_Mapped" for a mapping, "CPU" for a copy) and, failing that, from how
@@ -40,8 +46,8 @@ export function judgeLoadMode(input: {
   weightsBytes: number;
 }): LoadModeReport {
   const { requested, logLines, before, after, weightsBytes } = input;
-  const mappedLine = logLines.find((line) => /CPU_Mapped model buffer size/i.test(line));
-  const copiedLine = logLines.find((line) => /\bCPU model buffer size/i.test(line));
+  const mappedLine = logLines.find((line) => MAPPED_LINE.test(line));
+  const copiedLine = logLines.find((line) => COPIED_LINE.test(line));
   const copied: WeightsResidence = requested === "pinned" ? "copied-mlock" : "copied";
   if (mappedLine) return { requested, actual: "mmap", evidence: `llama.cpp: ${mappedLine.trim()}` };
   if (copiedLine) return { requested, actual: copied, evidence: `llama.cpp: ${copiedLine.trim()}` };

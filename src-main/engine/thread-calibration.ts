@@ -21,18 +21,21 @@ export function threadCandidates(cores = os.availableParallelism()): number[] {
 
 /**
  * The library's default thread count can decode 100x slower on a small CPU, and the best count depends on
- * the model and the machine, so measure: greedy-decode a few tokens at each candidate count (twice,
- * interleaved, keeping each candidate's best run against noise) and keep the fastest.
+ * the model and the machine, so measure: greedy-decode a few tokens at each candidate count, in
+ * interleaved rounds. On shared vCPUs extra threads wait at barriers and a step can take 30x longer
+ * whenever a sibling core is busy (a short lucky run once showed 2 threads at 376 tok/s on a model that
+ * then decoded at 80 with them and 320 with 1), so each count is judged by its worst round, and more
+ * threads must beat fewer by a clear margin.
  */
 export async function calibrateThreads(
   model: LlamaModel,
   options: { candidates?: number[]; decodeTokens?: number; rounds?: number; maxMillisPerRun?: number; signal?: AbortSignal } = {},
 ): Promise<ThreadCalibration> {
   const candidates = options.candidates ?? threadCandidates();
-  const decodeTokens = options.decodeTokens ?? 24;
-  const rounds = options.rounds ?? 2;
+  const decodeTokens = options.decodeTokens ?? 32;
+  const rounds = options.rounds ?? 3;
   const maxMillisPerRun = options.maxMillisPerRun ?? 300;
-  const best = new Map<number, number>();
+  const worst = new Map<number, number>();
   const prompt = model.tokenize("The swarm calibrates its threads", false, "trimLeadingSpace");
   if (model.tokens.bos !== null) prompt.unshift(model.tokens.bos);
 
@@ -52,13 +55,23 @@ export async function calibrateThreads(
           if (produced > 4 && performance.now() - startedAt > maxMillisPerRun) break;
         }
         const tokensPerSecond = ((produced - 1) * 1000) / (performance.now() - startedAt);
-        best.set(threads, Math.max(best.get(threads) ?? 0, tokensPerSecond));
+        worst.set(threads, Math.min(worst.get(threads) ?? Infinity, tokensPerSecond));
       } finally {
         await context.dispose();
       }
     }
   }
-  const measurements = candidates.map((threads) => ({ threads, tokensPerSecond: best.get(threads) ?? 0 }));
-  const fastest = measurements.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a));
-  return { threads: fastest.threads, measurements };
+  const measurements = candidates.map((threads) => ({ threads, tokensPerSecond: worst.get(threads) ?? 0 }));
+  return { threads: chooseThreads(measurements), measurements };
+}
+
+/** More threads must be at least `margin` faster than the best smaller count to be chosen. */
+export function chooseThreads(measurements: readonly ThreadMeasurement[], margin = 1.1): number {
+  const sorted = [...measurements].sort((a, b) => a.threads - b.threads);
+  let chosen = sorted[0];
+  if (!chosen) throw new Error("thread calibration measured nothing");
+  for (const candidate of sorted.slice(1)) {
+    if (candidate.tokensPerSecond > chosen.tokensPerSecond * margin) chosen = candidate;
+  }
+  return chosen.threads;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { judgeLoadMode } from "./load-mode.js";
-import { threadCandidates } from "./thread-calibration.js";
+import { chooseThreads, threadCandidates } from "./thread-calibration.js";
 
 const MiB = 2 ** 20;
 
@@ -30,5 +30,14 @@ describe("threadCandidates", () => {
     expect(threadCandidates(2)).toEqual([1, 2]);
     expect(threadCandidates(6)).toEqual([1, 2, 4, 6]);
     expect(threadCandidates(16)).toEqual([1, 2, 4, 8, 16]);
+  });
+});
+
+describe("chooseThreads", () => {
+  it("takes more threads only when they are clearly faster", () => {
+    expect(chooseThreads([{ threads: 1, tokensPerSecond: 300 }, { threads: 2, tokensPerSecond: 320 }])).toBe(1);
+    expect(chooseThreads([{ threads: 1, tokensPerSecond: 300 }, { threads: 2, tokensPerSecond: 400 }])).toBe(2);
+    expect(chooseThreads([{ threads: 4, tokensPerSecond: 900 }, { threads: 1, tokensPerSecond: 300 }, { threads: 2, tokensPerSecond: 500 }])).toBe(4);
+    expect(chooseThreads([{ threads: 1, tokensPerSecond: 300 }, { threads: 2, tokensPerSecond: 40 }])).toBe(1);
   });
 });
