@@ -139,6 +139,30 @@ describe("engine on a generated model (real node-llama-cpp)", () => {
     expect((await collect(tiny, { prompt, maxTokens: 4 })).tokens).toHaveLength(4);
   });
 
+  it("stops admitting when paused and preempts running jobs on request", async () => {
+    tiny.setAdmission({ accepting: false, maxActiveJobs: 2, reason: "a game is running" });
+    await expect(collect(tiny, { prompt, maxTokens: 4 })).rejects.toSatisfy((e) => isInferSwarmError(e, "ENGINE_PAUSED"));
+    tiny.setAdmission({ accepting: true, maxActiveJobs: 2 });
+
+    const stream = tiny.generate({ prompt, maxTokens: 500 });
+    let seen = 0;
+    let afterPreempt = 0;
+    let preempted = false;
+    const consume = (async () => {
+      for await (const _token of stream) {
+        if (preempted) afterPreempt++;
+        if (++seen === 5) {
+          tiny.abortRunning("the GPU reached 85 °C");
+          preempted = true;
+        }
+      }
+    })();
+    await expect(consume).rejects.toSatisfy((e) => isInferSwarmError(e, "ENGINE_PREEMPTED") && /85 °C/.test((e as Error).message));
+    expect(afterPreempt).toBeLessThanOrEqual(1);
+    expect(tiny.stats()).toMatchObject({ active: 0, accepting: true });
+    expect((await collect(tiny, { prompt, maxTokens: 4 })).tokens).toHaveLength(4);
+  });
+
   it("runs jobs concurrently up to its slots, queues within the bound and refuses beyond it", async () => {
     const solo = await collect(tiny, { prompt, maxTokens: 16 });
     const runs = [collect(tiny, { prompt, maxTokens: 16 }), collect(tiny, { prompt, maxTokens: 16 }), collect(tiny, { prompt, maxTokens: 16 })];

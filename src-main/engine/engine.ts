@@ -4,6 +4,7 @@ import { EngineError } from "./engine-errors.js";
 import { getLlamaRuntime, type LlamaRuntime } from "./llama-runtime.js";
 import { createLoadedModel, type LoadedModel } from "./loaded-model.js";
 import { isBufferLine, judgeLoadMode, readMemoryCounters } from "./load-mode.js";
+import { planModelFit, type FitPlan, type FitRequest } from "./fit-planner.js";
 import { describeModelFile } from "./model-info.js";
 import { calibrateThreads, type ThreadCalibration } from "./thread-calibration.js";
 
@@ -35,8 +36,18 @@ export interface EngineDescription {
   loadedModels: number;
 }
 
+/** What llama.cpp sees of the GPU: the hardware module merges it with its own inventory. */
+export interface LlamaGpuState {
+  backend: "cuda" | "vulkan" | "metal" | false;
+  deviceNames: string[];
+  vram: { totalBytes: number; usedBytes: number; freeBytes: number };
+}
+
 export interface Engine {
   loadModel(path: string, options?: LoadModelOptions): Promise<LoadedModel>;
+  /** Would this GGUF fit here, with how many GPU layers, which context and how many sequences? */
+  planFit(path: string, request?: FitRequest): Promise<FitPlan>;
+  readGpuState(): Promise<LlamaGpuState>;
   describe(): EngineDescription;
   close(): Promise<void>;
 }
@@ -124,6 +135,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 
   return {
     loadModel,
+    planFit: (path, request) => planModelFit(runtime.llama, path, request),
+    async readGpuState() {
+      const [deviceNames, vram] = await Promise.all([runtime.llama.getGpuDeviceNames(), runtime.llama.getVramState()]);
+      return { backend: runtime.gpu, deviceNames, vram: { totalBytes: vram.total, usedBytes: vram.used, freeBytes: vram.free } };
+    },
     describe: () => ({ gpu: runtime.gpu, cpuMathCores: runtime.llama.cpuMathCores ?? os.availableParallelism(), loadedModels: loaded.size }),
     async close() {
       await Promise.all([...loaded].map((model) => model.close()));

@@ -1,5 +1,6 @@
 // The engine module's only door: node-llama-cpp wrapped for the rest of the core.
-export { createEngine, type Engine, type EngineOptions, type EngineDescription, type LoadModelOptions } from "./engine.js";
+export { createEngine, type Engine, type EngineOptions, type EngineDescription, type LoadModelOptions, type LlamaGpuState } from "./engine.js";
+export type { FitPlan, FitRequest } from "./fit-planner.js";
 export type { LoadedModel, GenerateRequest } from "./loaded-model.js";
 export type { GenerationStream, GenerationResult, FinishReason, SamplingOptions } from "./generation.js";
 export type { GeneratedToken } from "./answer-text-assembler.js";

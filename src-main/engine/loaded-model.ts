@@ -1,7 +1,7 @@
 import type { LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import { asTokens } from "./llama-tokens.js";
 import type { Logger } from "../common/index.js";
-import { EngineError } from "./engine-errors.js";
+import { abortError, EngineError } from "./engine-errors.js";
 import { streamGeneration, type GenerationResult, type GenerationStream, type SamplingOptions } from "./generation.js";
 import { JobSlots, type JobSlotStats } from "./job-slots.js";
 import type { LoadModeReport } from "./load-mode.js";
@@ -39,6 +39,10 @@ export interface LoadedModel {
   generateText(request: GenerateRequest): Promise<GenerationResult>;
   score(request: ScoreRequest): Promise<ScoreResult>;
   stats(): JobSlotStats;
+  /** The policy's admission control: whether new jobs are taken, and how many may run at once. */
+  setAdmission(admission: { accepting: boolean; maxActiveJobs: number; reason?: string }): void;
+  /** Stops every running job with ENGINE_PREEMPTED (e.g. a game started); their requesters fail over. */
+  abortRunning(reason: string): void;
   close(): Promise<void>;
 }
 
@@ -60,6 +64,7 @@ export function createLoadedModel(parts: LoadedModelParts): LoadedModel {
   for (let i = 0; i < context.totalSequences; i++) sequences.push(context.getSequence());
   const slots = new JobSlots(sequences.length, parts.maxQueuedJobs);
   const contextSize = context.contextSize;
+  const running = new Set<AbortController>();
   let closed = false;
 
   const tokenizePrompt = (text: string) => {
@@ -83,21 +88,28 @@ export function createLoadedModel(parts: LoadedModelParts): LoadedModel {
     }
   }
 
-  /** Takes a free sequence for one job; returns it to the pool and frees the slot when done. */
-  async function withSequence(signal: AbortSignal | undefined): Promise<{ sequence: LlamaContextSequence; done: () => void }> {
+  /**
+   * Takes a free sequence for one job; returns it to the pool and frees the slot when done. The job's
+   * signal fires when its caller aborts or when the node preempts running work.
+   */
+  async function withSequence(callerSignal: AbortSignal | undefined): Promise<{ sequence: LlamaContextSequence; signal: AbortSignal; done: () => void }> {
     if (closed) throw new EngineError("ENGINE_CLOSED", `Model ${info.name} was closed; load it again.`);
-    const releaseSlot = await slots.acquire(signal);
+    const releaseSlot = await slots.acquire(callerSignal);
     const sequence = sequences.pop();
     if (!sequence) {
       releaseSlot();
       throw new Error("job slot granted without a free sequence (slots and sequences out of step)");
     }
+    const preemption = new AbortController();
+    running.add(preemption);
     let done = false;
     return {
       sequence,
+      signal: callerSignal ? AbortSignal.any([callerSignal, preemption.signal]) : preemption.signal,
       done: () => {
         if (done) return;
         done = true;
+        running.delete(preemption);
         sequences.push(sequence);
         releaseSlot();
       },
@@ -126,7 +138,7 @@ export function createLoadedModel(parts: LoadedModelParts): LoadedModel {
       async *[Symbol.asyncIterator]() {
         if (started) throw new Error("A generation stream can be iterated only once.");
         started = true;
-        let job: { sequence: LlamaContextSequence; done: () => void };
+        let job: { sequence: LlamaContextSequence; signal: AbortSignal; done: () => void };
         try {
           job = await withSequence(request.signal);
         } catch (error) {
@@ -137,7 +149,7 @@ export function createLoadedModel(parts: LoadedModelParts): LoadedModel {
         const inner = streamGeneration(
           model,
           job.sequence,
-          { promptTokens, resumeTokens, maxTokens: request.maxTokens, stop: request.stop ?? [], sampling: request.sampling ?? {}, signal: request.signal },
+          { promptTokens, resumeTokens, maxTokens: request.maxTokens, stop: request.stop ?? [], sampling: request.sampling ?? {}, signal: job.signal },
           job.done,
         );
         inner.result.then(settle.resolve, settle.reject);
@@ -168,16 +180,22 @@ export function createLoadedModel(parts: LoadedModelParts): LoadedModel {
       checkTokens(request.promptTokens, "The prompt");
       checkTokens(request.claimedTokens, "The claimed answer");
       checkFits(request.promptTokens.length + request.claimedTokens.length, "The prompt plus the claimed answer");
-      const { sequence, done } = await withSequence(request.signal);
+      const { sequence, signal, done } = await withSequence(request.signal);
       try {
         await sequence.clearHistory();
-        request.signal?.throwIfAborted();
+        if (signal.aborted) throw abortError(signal);
         return await scoreClaimedTokens(sequence, request);
       } finally {
         done();
       }
     },
     stats: () => slots.stats(),
+    setAdmission(admission) {
+      slots.setAdmission({ accepting: admission.accepting, maxActive: admission.maxActiveJobs, reason: admission.reason });
+    },
+    abortRunning(reason) {
+      for (const job of running) job.abort(new EngineError("ENGINE_PREEMPTED", `This node stopped the job: ${reason}. Resume it on another worker.`));
+    },
     async close() {
       if (closed) return;
       closed = true;
