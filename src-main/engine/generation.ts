@@ -79,12 +79,13 @@ export function streamGeneration(model: LlamaModel, sequence: LlamaContextSequen
     try {
       await sequence.clearHistory();
       if (evaluatedAnswerLength < plan.maxTokens) {
+        // Only the options that are set: greedy decoding gets exactly the library's greedy path.
         const tokens = sequence.evaluate(asTokens([...promptTokens, ...resumeTokens]), {
           temperature,
-          topK: plan.sampling.topK,
-          topP: plan.sampling.topP,
-          seed,
           yieldEogToken: true,
+          ...(temperature > 0 && { seed }),
+          ...(plan.sampling.topK !== undefined && { topK: plan.sampling.topK }),
+          ...(plan.sampling.topP !== undefined && { topP: plan.sampling.topP }),
         });
         for await (const token of tokens) {
           if (signal?.aborted) throw abortError(signal);
