@@ -1,0 +1,28 @@
+import { InferSwarmError } from "../common/index.js";
+
+export type SwarmErrorCode =
+  | "SWARM_DIAL_FAILED"
+  | "SWARM_STALLED"
+  | "SWARM_NO_END"
+  | "SWARM_BAD_FRAME"
+  | "SWARM_FRAME_TOO_LARGE"
+  | "SWARM_BAD_REQUEST"
+  | "SWARM_MODEL_NOT_SERVED"
+  | "SWARM_WORKER_ERROR"
+  | "SWARM_NO_WORKERS"
+  | "SWARM_ATTEMPTS_EXHAUSTED"
+  | "SWARM_ABORTED";
+
+export class SwarmError extends InferSwarmError {
+  declare readonly code: SwarmErrorCode;
+  /** For SWARM_WORKER_ERROR: the code the worker sent (e.g. ENGINE_BUSY). */
+  readonly workerCode: string | undefined;
+  /** Whether another worker may well succeed. */
+  readonly retryable: boolean;
+
+  constructor(code: SwarmErrorCode, message: string, options: { retryable: boolean; workerCode?: string; cause?: unknown }) {
+    super(code, message, { cause: options.cause });
+    this.retryable = options.retryable;
+    this.workerCode = options.workerCode;
+  }
+}
