@@ -4,3 +4,21 @@ export type { JobRequest, JobRequestInput, WorkerFrame, Sampling } from "./job-p
 export { ADVERT_TOPIC, ADVERT_LIMITS, capacityAdvertBodySchema, signedCapacityAdvertSchema, advertisedModelSchema } from "./capacity-advert.js";
 export type { CapacityAdvertBody, SignedCapacityAdvert, AdvertisedModel } from "./capacity-advert.js";
 export { SwarmError, type SwarmErrorCode } from "./swarm-errors.js";
+export { createSwarmNode, DEFAULT_LISTEN, SWARM_DHT_PROTOCOL, type SwarmNode, type SwarmNodeOptions, type SwarmLibp2p, type SwarmServices } from "./swarm-node.js";
+export { loadOrCreateIdentity } from "./swarm-identity.js";
+export { generateSwarmKey, parseSwarmKey } from "./swarm-key.js";
+export { createFrameStream, type FrameStream, type ReadFrameOptions, type WriteFrameOptions } from "./frame-stream.js";
+export { registerJobHandler, type JobHandler, type JobHandlerOptions, type JobOutcome } from "./job-worker.js";
+export { createJobTransport, createLatencyProbe, type JobClientOptions } from "./job-client.js";
+export {
+  createAdvertService,
+  signAdvert,
+  verifyAdvertSignature,
+  canonicalJson,
+  modelProviderCid,
+  type AdvertService,
+  type AdvertServiceOptions,
+  type AdvertState,
+  type AdvertDropReason,
+} from "./adverts.js";
+export { installSwarmProcessGuards } from "./process-guards.js";

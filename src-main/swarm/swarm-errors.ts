@@ -11,7 +11,12 @@ export type SwarmErrorCode =
   | "SWARM_WORKER_ERROR"
   | "SWARM_NO_WORKERS"
   | "SWARM_ATTEMPTS_EXHAUSTED"
-  | "SWARM_ABORTED";
+  | "SWARM_ABORTED"
+  // Added with the libp2p node (issue #4): local files, worker shutdown and unexpected worker faults.
+  | "SWARM_IDENTITY_INVALID"
+  | "SWARM_KEY_INVALID"
+  | "SWARM_SHUTTING_DOWN"
+  | "SWARM_INTERNAL";
 
 export class SwarmError extends InferSwarmError {
   declare readonly code: SwarmErrorCode;
