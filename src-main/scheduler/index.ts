@@ -1,2 +1,8 @@
 // The scheduler module's door (requester side): choosing workers and failing over mid-answer.
 export type { JobTransport, WorkerCandidate, CandidateSource, LatencyProbe, ReputationSource } from "./scheduler-ports.js";
+export { createScheduler, type Scheduler, type SchedulerComponents, type SchedulerOptions, type SchedulerJobRequest } from "./scheduler.js";
+export type { JobRun, JobRunResult, StreamedToken, AttemptRecord, AttemptOutcome, AttemptError, WorkerOutcome } from "./job-run.js";
+export { DEFAULT_SCORING_WEIGHTS, estimateCost, rankCandidates, type ScoringWeights, type CandidateFacts, type CostEstimate, type JobSize } from "./worker-scoring.js";
+export { DEFAULT_BACKOFF, type BackoffOptions } from "./peer-backoff.js";
+export { DEFAULT_LATENCY_CACHE, type LatencyCacheOptions } from "./latency-cache.js";
+export { systemClock, systemTimers, systemRandom, type Clock, type Timers, type RandomSource } from "./scheduler-time.js";

@@ -1,0 +1,55 @@
+import type { Clock, RandomSource } from "./scheduler-time.js";
+
+export interface BackoffOptions {
+  /** The first failure's delay; each further consecutive failure doubles it. */
+  baseMs: number;
+  maxMs: number;
+  /** A delay is drawn from [delay × (1 − jitter), delay], so peers failed together do not return together. */
+  jitter: number;
+  /** Peers remembered at most; the least recently touched is forgotten first. */
+  maxPeers: number;
+}
+
+export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = { baseMs: 2000, maxMs: 5 * 60_000, jitter: 0.2, maxPeers: 1024 };
+
+export interface PeerBackoff {
+  /** Records a failure and returns the time until which the peer is skipped. */
+  failed(peerId: string): number;
+  succeeded(peerId: string): void;
+  /** When the peer may be tried again, or undefined if it is not backed off now. */
+  backedOffUntil(peerId: string): number | undefined;
+  size(): number;
+}
+
+/**
+ * Exponential backoff per peer, bounded in memory (a Map kept in least-recently-touched order). A peer
+ * that has behaved for a whole `maxMs` past its last backoff starts again from `baseMs`.
+ */
+export function createPeerBackoff(options: BackoffOptions, clock: Clock, random: RandomSource): PeerBackoff {
+  const peers = new Map<string, { failures: number; until: number }>();
+
+  return {
+    failed(peerId) {
+      const now = clock.now();
+      const previous = peers.get(peerId);
+      const failures = previous && now - previous.until < options.maxMs ? previous.failures + 1 : 1;
+      const delay = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(failures - 1, 30));
+      const until = now + Math.round(delay * (1 - options.jitter * random()));
+      peers.delete(peerId);
+      peers.set(peerId, { failures, until });
+      for (const oldest of peers.keys()) {
+        if (peers.size <= options.maxPeers) break;
+        peers.delete(oldest);
+      }
+      return until;
+    },
+    succeeded(peerId) {
+      peers.delete(peerId);
+    },
+    backedOffUntil(peerId) {
+      const entry = peers.get(peerId);
+      return entry && entry.until > clock.now() ? entry.until : undefined;
+    },
+    size: () => peers.size,
+  };
+}
