@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { isInferSwarmError } from "../common/index.js";
 import { runGenerate } from "./generate-command.js";
+import { runNodeCommand } from "./node-command.js";
 
 /** Builds the `inferswarm` command line; `runCli` parses and runs it. */
 export function buildProgram(): Command {
@@ -40,6 +41,27 @@ const collect = (value: string, previous: string[]) => [...previous, value];
   .action(async (options) => {
     process.exitCode = await runGenerate(options);
   });
+
+  program
+    .command("node")
+    .description("Run a headless node: serve models to the swarm when the policy allows, and route jobs.")
+    .option("-c, --config <file>", "node config (JSON); default: node.json in the platform's config directory")
+    .option("--listen <multiaddr>", "listen address (repeatable), e.g. /ip4/0.0.0.0/tcp/4001", collect, [])
+    .option("--bootstrap <multiaddr>", "peer to join through, with /p2p/<id> (repeatable)", collect, [])
+    .option("--no-mdns", "no LAN discovery (multicast)")
+    .option("--swarm-key <file>", "join a private swarm with this pre-shared key file")
+    .option("-m, --model <preset|file.gguf>", "serve this model (repeatable): a GGUF file or tiny/small/medium/large", collect, [])
+    .option("--quantization <q>", "for presets: F32, F16 or Q8_0")
+    .option("--price <credits>", "price per 1k tokens", number("--price"))
+    .option("--max-jobs <n>", "jobs at once per model", positiveInt("--max-jobs"))
+    .option("--threads <n>", "CPU threads (default: measured)", positiveInt("--threads"))
+    .option("--mode <mode>", "contribution mode: always, when-idle, schedule, paused")
+    .option("--no-hardware", "skip GPU telemetry and game detection")
+    .option("--home <dir>", "keep config and data under this folder (several nodes on one machine)")
+    .option("--ready-json", "print one JSON line with peer id and addresses once started (for scripts)")
+    .action(async (options) => {
+      process.exitCode = await runNodeCommand(options);
+    });
 
   return program;
 }

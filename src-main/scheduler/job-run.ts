@@ -51,6 +51,8 @@ export interface JobRunResult {
 /** The job's tokens as they arrive, and its result. Iterate once; breaking out aborts the job. */
 export interface JobRun extends AsyncIterable<StreamedToken> {
   readonly jobId: string;
+  /** The worker streaming the answer now (the leader once a token arrived), for status views and tests. */
+  currentWorker(): string | undefined;
   /** Rejects with a SwarmError when the job fails (the iterator throws the same error). */
   readonly result: Promise<JobRunResult>;
 }
@@ -422,6 +424,7 @@ export function startJobRun(ctx: JobRunContext, request: JobRequest, signal: Abo
 
   return {
     jobId: request.jobId,
+    currentWorker: () => leader?.peerId ?? [...active][0]?.peerId,
     result,
     [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
   };
@@ -433,5 +436,5 @@ export function failedJobRun(jobId: string, error: unknown): JobRun {
   stream.fail(error);
   const result = Promise.reject(error);
   result.catch(() => undefined);
-  return { jobId, result, [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator]() };
+  return { jobId, currentWorker: () => undefined, result, [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator]() };
 }

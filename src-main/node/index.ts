@@ -1,0 +1,4 @@
+// The node module's door: the composition root shared by the headless CLI and the Electron utilityProcess.
+export { startNode, type RunningNode, type NodeStatus, type NodeEvent, type ServedModel, type StartNodeDeps } from "./start-node.js";
+export { nodeConfigSchema, servedModelSchema, parseNodeConfig, readNodeConfigFile, type NodeConfig, type NodeConfigInput, type ServedModelConfig } from "./node-config.js";
+export { defaultNodePaths, type NodePaths } from "./node-paths.js";

@@ -1,0 +1,66 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { InferSwarmError } from "../common/index.js";
+import { PRESET_NAMES, QUANTIZATIONS } from "../models/index.js";
+import { DEFAULT_LISTEN } from "../swarm/index.js";
+
+/** A model this node serves: a GGUF file, or a generated preset (demo and test swarms). */
+export const servedModelSchema = z
+  .object({
+    path: z.string().min(1).optional(),
+    preset: z.enum(PRESET_NAMES).optional(),
+    quantization: z.enum(QUANTIZATIONS).default("F32"),
+    seed: z.number().int().nonnegative().default(1),
+    pricePer1kTokens: z.number().nonnegative().default(0.2),
+    maxActiveJobs: z.number().int().min(1).max(64).default(2),
+    maxQueuedJobs: z.number().int().min(0).max(1024).default(8),
+    contextSize: z.number().int().min(64).optional(),
+  })
+  .strict()
+  .refine((m) => (m.path === undefined) !== (m.preset === undefined), "give exactly one of `path` (a GGUF file) or `preset`");
+
+/** node.json: the headless node's settings; CLI flags override them. */
+export const nodeConfigSchema = z
+  .object({
+    listen: z.array(z.string()).default([...DEFAULT_LISTEN]),
+    bootstrap: z.array(z.string()).default([]),
+    /** LAN discovery (multicast): on for desktop nodes, off in tests. */
+    mdns: z.boolean().default(true),
+    nat: z.boolean().default(false),
+    /** A private swarm's key file (`inferswarm keygen`); peers without it cannot connect. */
+    swarmKeyFile: z.string().optional(),
+    serve: z.array(servedModelSchema).default([]),
+    /** Passed to the policy module, which fills in its own defaults. */
+    policy: z.record(z.string(), z.unknown()).default({}),
+    threads: z.union([z.literal("calibrate"), z.number().int().min(1)]).default("calibrate"),
+    /** Poll GPU telemetry and game detection (nvidia-smi, sysfs, /proc). */
+    hardware: z.boolean().default(true),
+  })
+  .strict();
+
+export type NodeConfig = z.infer<typeof nodeConfigSchema>;
+export type NodeConfigInput = z.input<typeof nodeConfigSchema>;
+export type ServedModelConfig = z.infer<typeof servedModelSchema>;
+
+export function parseNodeConfig(input: unknown, source = "the node config"): NodeConfig {
+  const parsed = nodeConfigSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(top)"}: ${issue.message}`).join("; ");
+  throw new InferSwarmError("NODE_CONFIG_INVALID", `${source} is invalid: ${problems}. Fix it or remove the field to use the default.`);
+}
+
+/** Reads a JSON config file; a missing optional file is an empty config. */
+export async function readNodeConfigFile(file: string, options: { optional: boolean }): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" && options.optional) return {};
+    throw new InferSwarmError("NODE_CONFIG_UNREADABLE", `Cannot read the node config ${file}: ${(error as Error).message}.`, { cause: error });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new InferSwarmError("NODE_CONFIG_INVALID", `${file} is not valid JSON (${(error as Error).message}); fix it or delete it to start from defaults.`, { cause: error });
+  }
+}

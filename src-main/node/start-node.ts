@@ -1,0 +1,264 @@
+import path from "node:path";
+import { readFile } from "node:fs/promises";
+import { createSilentLogger, type Logger } from "../common/index.js";
+import { createEngine, type Engine, type LoadedModel } from "../engine/index.js";
+import { createHardwareProbe, createJsonFileStore, createRealCommandRunner, ensureNodeCalibration, type GpuInventory, type HardwareProbe } from "../hardware/index.js";
+import { ensureSyntheticModel } from "../models/index.js";
+import { createHeadlessIdleSource, createPolicyController, systemClock, systemTimers, type ContributionDecision, type IdleSource, type PolicyController } from "../policy/index.js";
+import { createScheduler, type Scheduler, type SchedulerOptions } from "../scheduler/index.js";
+import {
+  createAdvertService,
+  createJobTransport,
+  createLatencyProbe,
+  createSwarmNode,
+  installSwarmProcessGuards,
+  loadOrCreateIdentity,
+  parseSwarmKey,
+  registerJobHandler,
+  type AdvertisedModel,
+  type AdvertService,
+  type JobHandler,
+  type JobOutcome,
+  type SwarmNode,
+} from "../swarm/index.js";
+import type { NodeConfig, ServedModelConfig } from "./node-config.js";
+import type { NodePaths } from "./node-paths.js";
+
+export interface ServedModel {
+  config: ServedModelConfig;
+  model: LoadedModel;
+  /** Measured decode speed advertised to the swarm (the calibration benchmark, stored per machine). */
+  tokensPerSecond: number;
+}
+
+export type NodeEvent =
+  | { type: "job"; outcome: JobOutcome }
+  | { type: "decision"; decision: ContributionDecision }
+  | { type: "peer"; peerId: string; connected: boolean };
+
+export interface NodeStatus {
+  peerId: string;
+  addresses: string[];
+  models: { name: string; sha256: string; quantization: string; threads: number; tokensPerSecond: number; active: number; queued: number }[];
+  decision: ContributionDecision | null;
+  peers: number;
+  workersSeen: number;
+  jobs: { answered: number; failed: number; gone: number; tokensGenerated: number };
+}
+
+export interface RunningNode {
+  readonly peerId: string;
+  readonly swarm: SwarmNode;
+  readonly engine: Engine;
+  readonly scheduler: Scheduler;
+  readonly adverts: AdvertService;
+  readonly served: readonly ServedModel[];
+  readonly policy: PolicyController | undefined;
+  readonly hardware: HardwareProbe | undefined;
+  readonly inventory: GpuInventory | undefined;
+  status(): NodeStatus;
+  onEvent(listener: (event: NodeEvent) => void): () => void;
+  stop(): Promise<void>;
+}
+
+export interface StartNodeDeps {
+  paths: NodePaths;
+  logger?: Logger;
+  /** The desktop passes Electron's; headless nodes read logind. */
+  idleSource?: IdleSource;
+  /** Tests and machines without GPUs may pass a probe with recorded outputs. */
+  hardware?: HardwareProbe;
+  /** Requester-side tuning (attempts, stall deadline, hedging). */
+  schedulerOptions?: SchedulerOptions;
+}
+
+/**
+ * The composition root: builds the core's modules in order, wires them through their doors and stops them
+ * in reverse. The headless CLI and the Electron utilityProcess both call it.
+ */
+export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promise<RunningNode> {
+  const logger = deps.logger ?? createSilentLogger();
+  installSwarmProcessGuards(logger);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const listeners = new Set<(event: NodeEvent) => void>();
+  const emit = (event: NodeEvent) => {
+    for (const listener of listeners) listener(event);
+  };
+
+  try {
+    const engine = await createEngine({ logger: logger.child({ module: "engine" }) });
+    cleanups.push(() => engine.close());
+
+    const store = createJsonFileStore({ dir: path.join(deps.paths.dataDir, "calibration") });
+    const served: ServedModel[] = [];
+    for (const modelConfig of config.serve) {
+      const file = modelConfig.path ?? (await ensureSyntheticModel({ preset: modelConfig.preset!, seed: modelConfig.seed, quantization: modelConfig.quantization, peaky: true })).path;
+      const calibration = await ensureNodeCalibration({ engine, referenceModelPath: file, store, logger });
+      const model = await engine.loadModel(file, {
+        threads: config.threads === "calibrate" ? calibration.threads : config.threads,
+        maxActiveJobs: modelConfig.maxActiveJobs,
+        maxQueuedJobs: modelConfig.maxQueuedJobs,
+        contextSize: modelConfig.contextSize,
+      });
+      served.push({ config: modelConfig, model, tokensPerSecond: calibration.decodeTokensPerSecond });
+      logger.info({ model: model.info.name, sha256: model.info.sha256.slice(0, 12), threads: model.threads, tokensPerSecond: calibration.decodeTokensPerSecond }, "serving model");
+    }
+
+    let hardware: HardwareProbe | undefined;
+    let inventory: GpuInventory | undefined;
+    let policy: PolicyController | undefined;
+    if (served.length > 0) {
+      const runCommand = createRealCommandRunner();
+      if (config.hardware) {
+        hardware = deps.hardware ?? createHardwareProbe({ logger, readLlamaGpuState: () => engine.readGpuState(), ownPids: [process.pid] });
+        inventory = await hardware.detectInventory();
+        hardware.sampler.start();
+        const sampler = hardware.sampler;
+        cleanups.push(() => sampler.stop());
+      }
+      const idleSource =
+        deps.idleSource ??
+        createHeadlessIdleSource({ runCommand: (file, args, options) => runCommand(file, args, { maxOutputBytes: 256 * 1024, ...options }), clock: systemClock, logger });
+      cleanups.push(() => idleSource.close());
+      const probe = hardware;
+      policy = createPolicyController({
+        config: config.policy,
+        idleSource,
+        readTelemetry: () => probe?.sampler.latest() ?? null,
+        readGameState: async () => {
+          if (!probe) return { gameRunning: false, games: [], otherGpuUsers: [] };
+          const detection = await probe.games.detect();
+          return { gameRunning: detection.gameRunning, games: detection.games.map((g) => g.name), otherGpuUsers: detection.otherGpuUsers };
+        },
+        // llama.cpp does not report per-process VRAM; 0 tells the policy to leave VRAM to the load-time fit.
+        ourVramBytes: () => 0,
+        target: {
+          setAdmission: (admission) => served.forEach((s) => s.model.setAdmission(admission)),
+          abortRunning: (reason) => served.forEach((s) => s.model.abortRunning(reason)),
+        },
+        clock: systemClock,
+        timers: systemTimers,
+        logger,
+      });
+      await policy.start();
+      const running = policy;
+      cleanups.push(() => running.stop());
+    }
+
+    const privateKey = await loadOrCreateIdentity(path.join(deps.paths.dataDir, "identity.key"));
+    const swarmKey = config.swarmKeyFile ? parseSwarmKey(await readFile(config.swarmKeyFile, "utf8")) : undefined;
+    const swarm = await createSwarmNode({ privateKey, logger, listen: config.listen, bootstrap: config.bootstrap, mdns: config.mdns, nat: config.nat, swarmKey });
+    await swarm.start();
+    cleanups.push(() => swarm.stop());
+    const onPeer = (connected: boolean) => (event: CustomEvent<{ toString(): string }>) => emit({ type: "peer", peerId: event.detail.toString(), connected });
+    swarm.libp2p.addEventListener("peer:connect", onPeer(true));
+    swarm.libp2p.addEventListener("peer:disconnect", onPeer(false));
+
+    const jobs = { answered: 0, failed: 0, gone: 0, tokensGenerated: 0 };
+    const bySha = new Map(served.map((s) => [s.model.info.sha256, s.model]));
+    let jobHandler: JobHandler | undefined;
+    const adverts = createAdvertService(swarm.libp2p, privateKey, { logger, initialState: advertState() });
+    if (served.length > 0) {
+      jobHandler = await registerJobHandler(swarm.libp2p, {
+        resolveModel: (sha256) => bySha.get(sha256),
+        logger,
+        onJobFinished: (outcome) => {
+          if (outcome.outcome === "end") jobs.answered++;
+          else if (outcome.outcome === "gone") jobs.gone++;
+          else jobs.failed++;
+          jobs.tokensGenerated += outcome.generatedTokens;
+          adverts.updateAdvert(advertState());
+          emit({ type: "job", outcome });
+        },
+      });
+      const handler = jobHandler;
+      cleanups.push(() => handler.stop());
+    }
+    await adverts.start();
+    cleanups.push(() => adverts.stop());
+    policy?.subscribe((decision) => {
+      adverts.updateAdvert(advertState());
+      emit({ type: "decision", decision });
+    });
+
+    function advertState() {
+      const models: AdvertisedModel[] = served.map((s) => ({
+        sha256: s.model.info.sha256,
+        name: s.model.info.name,
+        quantization: s.model.info.quantization,
+        contextSize: s.model.contextSize,
+        tokensPerSecond: s.tokensPerSecond,
+        pricePer1kTokens: s.config.pricePer1kTokens,
+      }));
+      const stats = served.map((s) => s.model.stats());
+      const decision = policy?.decision();
+      return {
+        models,
+        freeSlots: stats.reduce((sum, s) => sum + Math.max(0, s.maxActive - s.active), 0),
+        queueLength: stats.reduce((sum, s) => sum + s.queued, 0),
+        policy: { contribute: decision?.contribute ?? served.length > 0, reasonCode: decision?.reasonCode ?? (served.length > 0 ? "contributing" : "no-models") },
+      };
+    }
+
+    const scheduler = createScheduler({
+      transport: createJobTransport(swarm.libp2p, { logger }),
+      candidates: adverts,
+      latency: createLatencyProbe(swarm.libp2p),
+      // The trust module (issue #5) replaces this neutral score with reputation.
+      reputation: { score: () => 0.5 },
+      logger,
+      options: deps.schedulerOptions,
+    });
+
+    return {
+      peerId: swarm.peerId,
+      swarm,
+      engine,
+      scheduler,
+      adverts,
+      served,
+      policy,
+      hardware,
+      inventory,
+      status: () => ({
+        peerId: swarm.peerId,
+        addresses: swarm.multiaddrs(),
+        models: served.map((s) => ({
+          name: s.model.info.name,
+          sha256: s.model.info.sha256,
+          quantization: s.model.info.quantization,
+          threads: s.model.threads,
+          tokensPerSecond: s.tokensPerSecond,
+          active: s.model.stats().active,
+          queued: s.model.stats().queued,
+        })),
+        decision: policy?.decision() ?? null,
+        peers: swarm.libp2p.getPeers().length,
+        workersSeen: adverts.freshAdverts().length,
+        jobs: { ...jobs },
+      }),
+      onEvent(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      async stop() {
+        listeners.clear();
+        await runCleanups(cleanups, logger);
+      },
+    };
+  } catch (error) {
+    await runCleanups(cleanups, logger);
+    throw error;
+  }
+}
+
+/** Stops what was started, newest first; one failing stop does not keep the others running. */
+async function runCleanups(cleanups: (() => Promise<void> | void)[], logger: Logger): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      logger.warn({ err: error }, "a component failed to stop cleanly");
+    }
+  }
+}

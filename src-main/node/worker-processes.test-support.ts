@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+
+export interface WorkerProcess {
+  proc: ChildProcess;
+  peerId: string;
+  addresses: string[];
+  output: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `inferswarm node` as a separate process on 127.0.0.1 and waits (bounded) for its ready line,
+ * so tests can kill or freeze a real worker.
+ */
+export async function spawnWorkerNode(args: string[], options: { readyTimeoutMs?: number } = {}): Promise<WorkerProcess> {
+  const home = await mkdtemp(path.join(os.tmpdir(), "inferswarm-worker-"));
+  const proc = spawn(
+    process.execPath,
+    [path.join(repoRoot, "bin/inferswarm.js"), "node", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--no-hardware", "--ready-json", ...args],
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_LLAMA_CPP_GPU: "false" } },
+  );
+  const output: string[] = [];
+  proc.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  const lines = createInterface({ input: proc.stdout! });
+  const ready = await new Promise<{ peerId: string; addresses: string[] }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker not ready within ${options.readyTimeoutMs ?? 90_000} ms:\n${output.join("")}`)), options.readyTimeoutMs ?? 90_000);
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code} before it was ready:\n${output.join("")}`));
+    });
+    lines.on("line", (line) => {
+      output.push(line);
+      if (!line.startsWith('{"event":"ready"')) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(line) as { peerId: string; addresses: string[] });
+    });
+  });
+  return {
+    proc,
+    ...ready,
+    output,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill("SIGCONT");
+      proc.kill("SIGKILL");
+      await new Promise((resolve) => proc.once("exit", resolve));
+    },
+  };
+}
