@@ -1,2 +1,3 @@
 export { InferSwarmError, isInferSwarmError } from "./errors.js";
 export { createLogger, createSilentLogger, type Logger } from "./logger.js";
+export { systemClock, systemTimers, backgroundTimers, systemRandom, type Clock, type Timers, type TimerHandle, type RandomSource } from "./clock.js";

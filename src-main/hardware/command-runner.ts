@@ -4,10 +4,12 @@ import { HardwareError } from "./hardware-errors.js";
 export interface CommandOptions {
   /** The process is killed after this long and the call fails with HARDWARE_COMMAND_TIMEOUT. */
   timeoutMs: number;
-  /** Output beyond this (stdout or stderr) kills the process: HARDWARE_COMMAND_OUTPUT_TOO_LARGE. */
-  maxOutputBytes: number;
+  /** Output beyond this (stdout or stderr, default 1 MiB) kills the process: HARDWARE_COMMAND_OUTPUT_TOO_LARGE. */
+  maxOutputBytes?: number;
   signal?: AbortSignal;
 }
+
+const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 
 export interface CommandResult {
   stdout: string;
@@ -38,7 +40,7 @@ export function createRealCommandRunner(): CommandRunner {
         [...args],
         {
           timeout: options.timeoutMs,
-          maxBuffer: options.maxOutputBytes,
+          maxBuffer: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
           killSignal: "SIGKILL",
           windowsHide: true,
           encoding: "utf8",
@@ -60,7 +62,7 @@ function describeFailure(file: string, options: CommandOptions, error: ExecFileF
   if (error.code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER") {
     return new HardwareError(
       "HARDWARE_COMMAND_OUTPUT_TOO_LARGE",
-      `${file} printed more than ${options.maxOutputBytes} bytes and was stopped; its output is not what was expected.`,
+      `${file} printed more than ${options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES} bytes and was stopped; its output is not what was expected.`,
       { cause: error },
     );
   }

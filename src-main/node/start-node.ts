@@ -116,9 +116,7 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
         const sampler = hardware.sampler;
         cleanups.push(() => sampler.stop());
       }
-      const idleSource =
-        deps.idleSource ??
-        createHeadlessIdleSource({ runCommand: (file, args, options) => runCommand(file, args, { maxOutputBytes: 256 * 1024, ...options }), clock: systemClock, logger });
+      const idleSource = deps.idleSource ?? createHeadlessIdleSource({ runCommand, clock: systemClock, logger });
       cleanups.push(() => idleSource.close());
       const probe = hardware;
       policy = createPolicyController({
