@@ -2,3 +2,4 @@
 export { startNode, type RunningNode, type NodeStatus, type NodeEvent, type ServedModel, type StartNodeDeps } from "./start-node.js";
 export { nodeConfigSchema, servedModelSchema, parseNodeConfig, readNodeConfigFile, type NodeConfig, type NodeConfigInput, type ServedModelConfig } from "./node-config.js";
 export { defaultNodePaths, type NodePaths } from "./node-paths.js";
+export { spawnNodeProcess, type NodeProcess } from "./node-process.js";

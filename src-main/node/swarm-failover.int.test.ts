@@ -4,8 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEngine } from "../engine/index.js";
 import { ensureSyntheticModel } from "../models/index.js";
-import { parseNodeConfig, startNode, type RunningNode } from "./index.js";
-import { spawnWorkerNode, type WorkerProcess } from "./worker-processes.test-support.js";
+import { parseNodeConfig, spawnNodeProcess, startNode, type NodeProcess, type RunningNode } from "./index.js";
 
 // Real processes on 127.0.0.1: two workers serving the generated small model, and a requester (this
 // process) that routes a job through its scheduler. The expected answer is the uninterrupted greedy
@@ -15,7 +14,7 @@ const maxTokens = 300;
 let modelSha256: string;
 let promptTokens: number[];
 let expected: number[];
-let workers: WorkerProcess[] = [];
+let workers: NodeProcess[] = [];
 let requester: RunningNode;
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000) {
@@ -31,7 +30,7 @@ async function startSwarm(count: number) {
   await requester?.stop();
   workers = [];
   for (let i = 0; i < count; i++) {
-    workers.push(await spawnWorkerNode(["--model", "small", "--mode", "always", "--threads", "1", "--max-jobs", "1", ...workers.flatMap((w) => ["--bootstrap", w.addresses[0]!])]));
+    workers.push(await spawnNodeProcess(["--model", "small", "--mode", "always", "--threads", "1", "--max-jobs", "1", ...workers.flatMap((w) => ["--bootstrap", w.addresses[0]!])]));
   }
   const home = await mkdtemp(path.join(os.tmpdir(), "inferswarm-requester-"));
   requester = await startNode(
@@ -87,7 +86,7 @@ describe("a job through real worker processes", () => {
   });
 
   it("fails over when the serving worker is killed with SIGKILL mid-answer, with no gap and no repeat", async () => {
-    let victim: WorkerProcess | undefined;
+    let victim: NodeProcess | undefined;
     const { tokens, indices, result } = await runJob((count, run) => {
       if (count !== 40) return;
       victim = workers.find((w) => w.peerId === run.currentWorker());
@@ -103,7 +102,7 @@ describe("a job through real worker processes", () => {
 
   it("fails over when the serving worker freezes (SIGSTOP) mid-answer", async () => {
     await startSwarm(2);
-    let victim: WorkerProcess | undefined;
+    let victim: NodeProcess | undefined;
     const { tokens, result } = await runJob((count, run) => {
       if (count !== 40) return;
       victim = workers.find((w) => w.peerId === run.currentWorker());

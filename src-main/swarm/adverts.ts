@@ -246,6 +246,9 @@ export function createAdvertService(node: SwarmLibp2p, privateKey: PrivateKey, o
         .sort((a, b) => b.freeSlots - a.freeSlots || a.queueLength - b.queueLength);
       const result: WorkerCandidate[] = fromAdverts.map((advert) => ({ peerId: advert.peerId, advert }));
       const seen = new Set([selfId, ...result.map((candidate) => candidate.peerId)]);
+      // Fresh adverts are enough to start: a DHT walk on every job would add its latency (tens of ms on
+      // loopback, more on the internet) to every first token. The DHT is for peers that missed adverts.
+      if (fromAdverts.length > 0) return result;
 
       const lookup = AbortSignal.timeout(providerLookupMs);
       const signal = candidateOptions.signal ? AbortSignal.any([candidateOptions.signal, lookup]) : lookup;

@@ -223,7 +223,8 @@ export async function registerJobHandler(node: SwarmLibp2p, options: JobHandlerO
         if (batch.length === 0) batchStartedAt = performance.now();
         batch.push(step.value);
         next = iterator.next();
-        if (batch.length >= JOB_LIMITS.maxTokensPerFrame) await flush();
+        // The first token goes out at once (time to first token is what users feel); later ones batch.
+        if (batch.length >= JOB_LIMITS.maxTokensPerFrame || nextIndex === firstIndex) await flush();
       }
       await flush();
     } finally {

@@ -6,7 +6,7 @@ import { createInterface } from "node:readline";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
-export interface WorkerProcess {
+export interface NodeProcess {
   proc: ChildProcess;
   peerId: string;
   addresses: string[];
@@ -15,15 +15,16 @@ export interface WorkerProcess {
 }
 
 /**
- * Starts `inferswarm node` as a separate process on 127.0.0.1 and waits (bounded) for its ready line,
- * so tests can kill or freeze a real worker.
+ * Starts `inferswarm node` as a separate process listening on 127.0.0.1 with its own home folder, and
+ * waits (bounded) for its ready line. Local swarms (tests, benchmarks, the demo) are made of these, so a
+ * worker can really be killed or frozen.
  */
-export async function spawnWorkerNode(args: string[], options: { readyTimeoutMs?: number } = {}): Promise<WorkerProcess> {
+export async function spawnNodeProcess(args: string[], options: { readyTimeoutMs?: number } = {}): Promise<NodeProcess> {
   const home = await mkdtemp(path.join(os.tmpdir(), "inferswarm-worker-"));
   const proc = spawn(
     process.execPath,
     [path.join(repoRoot, "bin/inferswarm.js"), "node", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--no-hardware", "--ready-json", ...args],
-    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_LLAMA_CPP_GPU: "false" } },
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: process.env },
   );
   const output: string[] = [];
   proc.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
