@@ -78,7 +78,16 @@ export function createHeadlessIdleSource(options: HeadlessIdleSourceOptions): Id
     try {
       const list = await runCommand("loginctl", ["list-sessions", "--no-legend", "--no-pager"], { timeoutMs });
       if (list.exitCode === 127) throw Object.assign(new Error("loginctl: command not found"), { code: "ENOENT" });
-      if (list.exitCode !== 0) return failed(`exit code ${list.exitCode}: ${list.stderr.trim()}`);
+      if (list.exitCode !== 0) {
+        // Without systemd as init (containers, WSL1, some VMs) logind never appears: stop spawning
+        // loginctl every poll, which costs the worker page-table copies and page faults each time.
+        if (/not been booted with systemd|Failed to connect to bus/i.test(list.stderr)) {
+          loginctlUsable = false;
+          logger.info({ detail: list.stderr.trim() }, "logind is not running: the machine counts as idle since this node started");
+          return null;
+        }
+        return failed(`exit code ${list.exitCode}: ${list.stderr.trim()}`);
+      }
       const ids = parseSessionIds(list.stdout);
       if (ids.length === 0) return [];
       const show = await runCommand(

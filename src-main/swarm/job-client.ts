@@ -26,7 +26,9 @@ export function createJobTransport(node: SwarmLibp2p, options: JobClientOptions)
     }
     const timeout = AbortSignal.timeout(dialTimeoutMs);
     try {
-      const stream = await node.dialProtocol(target, JOB_PROTOCOL_ID, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      // negotiateFully: false sends the protocol id with the request frame, saving a round trip before
+      // the first token; a worker without the protocol resets the stream and the job fails over.
+      const stream = await node.dialProtocol(target, JOB_PROTOCOL_ID, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, negotiateFully: false });
       return createFrameStream(stream);
     } catch (error) {
       if (signal?.aborted) throw new SwarmError("SWARM_ABORTED", "The job attempt was cancelled while dialling.", { retryable: false, cause: error });

@@ -21,7 +21,7 @@ export const JOB_LIMITS = {
   frameDeadlineMs: 15_000,
   /** Tokens per batch frame, and the longest a token waits to be batched. */
   maxTokensPerFrame: 64,
-  maxBatchDelayMs: 10,
+  maxBatchDelayMs: 25,
 } as const;
 
 const tokenId = z.number().int().nonnegative().max(0x7fffffff);
