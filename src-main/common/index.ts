@@ -1,3 +1,5 @@
 export { InferSwarmError, isInferSwarmError } from "./errors.js";
 export { createLogger, createSilentLogger, type Logger } from "./logger.js";
 export { systemClock, systemTimers, backgroundTimers, systemRandom, type Clock, type Timers, type TimerHandle, type RandomSource } from "./clock.js";
+export { createFakeTime, settle, type FakeTime } from "./fake-time.js";
+export { canonicalJson } from "./canonical-json.js";

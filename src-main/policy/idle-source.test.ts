@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createSilentLogger } from "../common/index.js";
-import { createFakeTime } from "./fake-clock.js";
+import { createFakeTime } from "../common/index.js";
 import { createHeadlessIdleSource, parseSessionIds, parseShowSession, type CommandRunner } from "./idle-source.js";
 
 const NOW = Date.UTC(2025, 0, 6, 12, 0);

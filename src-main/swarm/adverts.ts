@@ -7,7 +7,7 @@ import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
 import { fromString as uint8ArrayFromString } from "uint8arrays/from-string";
 import { toString as uint8ArrayToString } from "uint8arrays/to-string";
-import type { Logger } from "../common/index.js";
+import { canonicalJson, type Logger } from "../common/index.js";
 import type { CandidateSource, WorkerCandidate } from "../scheduler/index.js";
 import { ADVERT_LIMITS, ADVERT_TOPIC, signedCapacityAdvertSchema, type AdvertisedModel, type CapacityAdvertBody, type SignedCapacityAdvert } from "./capacity-advert.js";
 import type { SwarmLibp2p } from "./swarm-node.js";
@@ -52,17 +52,8 @@ export interface AdvertService extends CandidateSource {
   dropCounts(): Readonly<Record<AdvertDropReason, number>>;
 }
 
-/** The canonical JSON the signature covers: keys sorted, no whitespace, so every node derives the same bytes. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
+/** The canonical JSON the signature covers (keys sorted, no whitespace). */
+export { canonicalJson };
 
 export async function signAdvert(body: CapacityAdvertBody, privateKey: PrivateKey): Promise<SignedCapacityAdvert> {
   const signature = await privateKey.sign(new TextEncoder().encode(canonicalJson(body)));

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { canonicalJson } from "../../common/index.js";
 import { hashModelFile } from "../model-hash.js";
 import { countParameters } from "./presets.js";
 import { SYNTHETIC_GENERATOR_VERSION, normalizeSyntheticModelSpec, shapeOf } from "./synthetic-spec.js";
@@ -92,16 +93,6 @@ export function cacheKey(spec: NormalizedSyntheticModelSpec): string {
   return createHash("sha256").update(canonical).digest("hex");
 }
 
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 async function readUsableSidecar(sidecarPath: string, modelPath: string, verify: boolean): Promise<Sidecar | undefined> {
   let sidecar: Sidecar;
