@@ -7,9 +7,10 @@ import { createGameDetector, type GameDetector } from "./game-detection.js";
 import { defaultGameLibraryPaths, type GameLibraryPaths } from "./game-library-paths.js";
 import { detectGpuInventory, type GpuInventory, type ReadLlamaGpuState, type SystemInformationReader } from "./gpu-inventory.js";
 import { listNvidiaGpuProcesses } from "./gpu-processes.js";
+import { createNvidiaSmiLoopTelemetrySource, type SpawnProcess } from "./nvidia-smi-loop-telemetry.js";
 import { createNvidiaSmiTelemetrySource } from "./nvidia-smi-telemetry.js";
 import { createLinuxProcessLister, createSystemInformationProcessLister, type ProcessLister } from "./process-lister.js";
-import { createTelemetrySampler, type TelemetrySampler } from "./telemetry-sampler.js";
+import { createTelemetrySampler, DEFAULT_TELEMETRY_INTERVAL_MS, type TelemetrySampler } from "./telemetry-sampler.js";
 import type { TelemetrySource } from "./telemetry-types.js";
 
 export interface HardwareProbeOptions {
@@ -31,7 +32,18 @@ export interface HardwareProbeOptions {
   notGameExecutables?: readonly string[];
   desktopGpuProcesses?: readonly string[];
   nvidiaSmiCommand?: string;
-  telemetry?: { intervalMs?: number; historyLength?: number; readTimeoutMs?: number };
+  /** Starts the long-running `nvidia-smi --loop-ms` reader; default child_process.spawn without a shell. */
+  spawnProcess?: SpawnProcess;
+  telemetry?: {
+    intervalMs?: number;
+    historyLength?: number;
+    readTimeoutMs?: number;
+    /**
+     * "loop" (default): one long-running nvidia-smi printing every interval. "one-shot": one nvidia-smi
+     * per read, through runCommand (each spawn costs a process that maps model weights decode speed).
+     */
+    nvidiaSmiMode?: "loop" | "one-shot";
+  };
   clock?: Clock;
   timers?: Timers;
   logger?: Logger;
@@ -43,6 +55,8 @@ export interface HardwareProbe {
   readonly sampler: TelemetrySampler;
   readonly games: GameDetector;
   detectInventory(): Promise<GpuInventory>;
+  /** Stops the sampler and the long-running nvidia-smi (no restart). Idempotent. */
+  close(): void;
 }
 
 /** The hardware module wired for this machine: inventory, live telemetry and game detection. */
@@ -54,12 +68,25 @@ export function createHardwareProbe(options: HardwareProbeOptions = {}): Hardwar
   const readTimeoutMs = options.telemetry?.readTimeoutMs ?? 5000;
   const nvidiaSmiCommand = options.nvidiaSmiCommand ?? "nvidia-smi";
 
-  const telemetrySources: TelemetrySource[] = [createNvidiaSmiTelemetrySource({ runCommand, command: nvidiaSmiCommand, timeoutMs: readTimeoutMs })];
+  const intervalMs = options.telemetry?.intervalMs ?? DEFAULT_TELEMETRY_INTERVAL_MS;
+
+  const nvidiaLoop =
+    (options.telemetry?.nvidiaSmiMode ?? "loop") === "loop"
+      ? createNvidiaSmiLoopTelemetrySource({
+          spawnProcess: options.spawnProcess,
+          command: nvidiaSmiCommand,
+          intervalMs,
+          clock: options.clock,
+          timers: options.timers,
+          logger,
+        })
+      : undefined;
+  const telemetrySources: TelemetrySource[] = [nvidiaLoop ?? createNvidiaSmiTelemetrySource({ runCommand, command: nvidiaSmiCommand, timeoutMs: readTimeoutMs })];
   if (platform === "linux") telemetrySources.push(createAmdSysfsTelemetrySource({ fsRoot }));
 
   const sampler = createTelemetrySampler({
     sources: telemetrySources,
-    intervalMs: options.telemetry?.intervalMs,
+    intervalMs,
     historyLength: options.telemetry?.historyLength,
     readTimeoutMs,
     clock: options.clock,
@@ -94,5 +121,9 @@ export function createHardwareProbe(options: HardwareProbeOptions = {}): Hardwar
         readTimeoutMs,
         logger,
       }),
+    close() {
+      sampler.stop();
+      nvidiaLoop?.close();
+    },
   };
 }

@@ -30,6 +30,14 @@ export {
   type TelemetrySample,
   type TelemetrySource,
 } from "./telemetry-types.js";
+export {
+  createNvidiaSmiLoopTelemetrySource,
+  spawnWithoutShell,
+  type LoopChildProcess,
+  type NvidiaSmiLoopTelemetryOptions,
+  type NvidiaSmiLoopTelemetrySource,
+  type SpawnProcess,
+} from "./nvidia-smi-loop-telemetry.js";
 export { createNvidiaSmiTelemetrySource, parseNvidiaSmiGpuCsv, NVIDIA_SMI_GPU_QUERY_ARGS, type NvidiaSmiTelemetryOptions } from "./nvidia-smi-telemetry.js";
 export { createAmdSysfsTelemetrySource, type AmdSysfsTelemetryOptions } from "./amd-sysfs-telemetry.js";
 export {

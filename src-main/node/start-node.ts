@@ -113,8 +113,8 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
         hardware = deps.hardware ?? createHardwareProbe({ logger, readLlamaGpuState: () => engine.readGpuState(), ownPids: [process.pid] });
         inventory = await hardware.detectInventory();
         hardware.sampler.start();
-        const sampler = hardware.sampler;
-        cleanups.push(() => sampler.stop());
+        const opened = hardware;
+        cleanups.push(() => opened.close());
       }
       const idleSource = deps.idleSource ?? createHeadlessIdleSource({ runCommand, clock: systemClock, logger });
       cleanups.push(() => idleSource.close());

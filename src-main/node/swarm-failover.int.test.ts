@@ -88,7 +88,7 @@ describe("a job through real worker processes", () => {
   it("fails over when the serving worker is killed with SIGKILL mid-answer, with no gap and no repeat", async () => {
     let victim: NodeProcess | undefined;
     const { tokens, indices, result } = await runJob((count, run) => {
-      if (count !== 40) return;
+      if (count !== 20) return;
       victim = workers.find((w) => w.peerId === run.currentWorker());
       victim?.proc.kill("SIGKILL");
     });
@@ -104,7 +104,7 @@ describe("a job through real worker processes", () => {
     await startSwarm(2);
     let victim: NodeProcess | undefined;
     const { tokens, result } = await runJob((count, run) => {
-      if (count !== 40) return;
+      if (count !== 20) return;
       victim = workers.find((w) => w.peerId === run.currentWorker());
       victim?.proc.kill("SIGSTOP");
     });
