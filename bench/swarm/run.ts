@@ -74,6 +74,8 @@ async function throughSwarm(): Promise<Sample> {
   return { ttftMs: firstAt - started, tokensPerSecond: ((tokens.length - 1) * 1000) / (performance.now() - firstAt), tokens };
 }
 
+const directAllIn: number[] = [];
+
 async function directly(): Promise<Sample> {
   const started = performance.now();
   const tokens: number[] = [];
@@ -82,7 +84,17 @@ async function directly(): Promise<Sample> {
     if (tokens.length === 0) firstAt = performance.now();
     tokens.push(token.tokenId);
   }
-  return { ttftMs: firstAt - started, tokensPerSecond: ((tokens.length - 1) * 1000) / (performance.now() - firstAt), tokens };
+  const now = performance.now();
+  directAllIn.push((tokens.length * 1000) / (now - started));
+  return { ttftMs: firstAt - started, tokensPerSecond: ((tokens.length - 1) * 1000) / (now - firstAt), tokens };
+}
+
+/** The worker's own view of each job ("job … N tokens in D ms"): separates its speed from the transport's. */
+function workerAllInRates(): number[] {
+  return worker.output.flatMap((line) => {
+    const match = /^job \S+ from \S+: end, (\d+) tokens in (\d+) ms/.exec(line);
+    return match ? [(Number(match[1]) * 1000) / Number(match[2])] : [];
+  });
 }
 
 // Warm both paths and check they produce the same answer, else the comparison means nothing.
@@ -110,6 +122,10 @@ for (let r = 0; r < rounds; r++) {
 
 log(`swarm:  ${median(swarmTps).toFixed(1)} tok/s, first token after ${median(swarmTtft).toFixed(1)} ms (medians of ${rounds}, ${a.tokens.length} tokens)`);
 log(`direct: ${median(directTps).toFixed(1)} tok/s, first token after ${median(directTtft).toFixed(1)} ms`);
+// Jobs on the worker include prompt evaluation, like the direct all-in rate they are compared with.
+const workerRates = workerAllInRates().slice(-rounds);
+const workerSideRatio = workerRates.length > 0 ? median(workerRates) / median(directAllIn.slice(-rounds)) : Number.NaN;
+log(`worker: its own all-in rate ${median(workerRates).toFixed(1)} tok/s vs direct all-in ${median(directAllIn).toFixed(1)} (ratio ${workerSideRatio.toFixed(3)}): the part of the gap that is the worker process itself`);
 const line = {
   bench: "swarm",
   model: `${preset}-F32`,
@@ -118,6 +134,7 @@ const line = {
   ttft_added_ms: round(median(addedTtft), 1),
   swarm_tps: round(median(swarmTps), 1),
   direct_tps: round(median(directTps), 1),
+  worker_side_ratio: round(workerSideRatio),
 };
 
 await engine.close();
