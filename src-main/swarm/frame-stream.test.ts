@@ -1,6 +1,7 @@
 import type { Stream } from "@libp2p/interface";
 import { streamPair } from "@libp2p/utils";
 import { afterEach, describe, expect, it } from "vitest";
+import { varint } from "./length-prefix.test-support.js";
 import { z } from "zod";
 import { createFrameStream } from "./frame-stream.js";
 import { JOB_LIMITS, workerFrameSchema } from "./job-protocol.js";
@@ -18,17 +19,6 @@ afterEach(() => {
   for (const stream of opened.splice(0)) stream.abort(new Error("test over"));
 });
 
-/** Unsigned LEB128, as the length prefix is encoded. */
-function varint(value: number): Uint8Array {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest >= 0x80) {
-    bytes.push((rest & 0x7f) | 0x80);
-    rest = Math.floor(rest / 128);
-  }
-  bytes.push(rest);
-  return new Uint8Array(bytes);
-}
 
 function lengthPrefixed(body: Uint8Array): Uint8Array {
   const prefix = varint(body.byteLength);

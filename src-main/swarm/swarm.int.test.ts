@@ -1,6 +1,7 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Stream } from "@libp2p/interface";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { varint } from "./length-prefix.test-support.js";
 import { createSilentLogger, isInferSwarmError } from "../common/index.js";
 import { createEngine, type Engine, type LoadedModel } from "../engine/index.js";
 import { ensureSyntheticModel } from "../models/index.js";
@@ -384,16 +385,6 @@ describe("the job protocol on a real engine", () => {
       return seed / 0x80000000;
     };
     const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
-    const varint = (value: number) => {
-      const bytes: number[] = [];
-      let rest = value;
-      while (rest >= 0x80) {
-        bytes.push((rest & 0x7f) | 0x80);
-        rest = Math.floor(rest / 128);
-      }
-      bytes.push(rest);
-      return Uint8Array.from(bytes);
-    };
     const prefixed = (body: Uint8Array) => Uint8Array.from([...varint(body.byteLength), ...body]);
     const valid = request() as unknown as Record<string, unknown>;
     const mutations: Array<(r: Record<string, unknown>) => void> = [
