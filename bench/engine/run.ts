@@ -16,6 +16,7 @@ import { getLlama, LlamaLogLevel, type ControlledEvaluateInputItem, type Token }
 import { createEngine } from "../../src-main/engine/index.js";
 import { ensureSyntheticModel, inspectGgufFile, PRESET_NAMES, type PresetName, type SyntheticQuantization } from "../../src-main/models/index.js";
 import { measureReadBandwidth } from "./memory-bandwidth.js";
+import { median, round } from "../lib/stats.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -34,8 +35,6 @@ const rounds = Number(args.rounds);
 const prompt = "The swarm answers questions about the weather and the network";
 const TOP_K = 8;
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 const log = (line: string) => console.log(line);
 
 const made = await ensureSyntheticModel({ preset, seed: 1, quantization, peaky: true });

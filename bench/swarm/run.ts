@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { createEngine } from "../../src-main/engine/index.js";
 import { ensureSyntheticModel, PRESET_NAMES, type PresetName } from "../../src-main/models/index.js";
 import { parseNodeConfig, spawnNodeProcess, startNode } from "../../src-main/node/index.js";
+import { median, round } from "../lib/stats.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -25,8 +26,6 @@ if (!PRESET_NAMES.includes(preset)) throw new Error(`--preset must be one of ${P
 const maxTokens = Number(args.tokens);
 const rounds = Number(args.rounds);
 const prompt = "The swarm answers questions about the weather and the network";
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 const log = (line: string) => console.log(line);
 
 const made = await ensureSyntheticModel({ preset, seed: 1, quantization: "F32", peaky: true });

@@ -1,7 +1,6 @@
 import os from "node:os";
-import { createSilentLogger, type Logger } from "../common/index.js";
+import { type Clock, createSilentLogger, type Logger, type Timers } from "../common/index.js";
 import { createAmdSysfsTelemetrySource } from "./amd-sysfs-telemetry.js";
-import type { Clock, Timers } from "./clock-and-timers.js";
 import { createRealCommandRunner, type CommandRunner } from "./command-runner.js";
 import { createGameDetector, type GameDetector } from "./game-detection.js";
 import { defaultGameLibraryPaths, type GameLibraryPaths } from "./game-library-paths.js";

@@ -2,7 +2,6 @@
 // and how fast this node decodes.
 export { createHardwareProbe, type HardwareProbe, type HardwareProbeOptions } from "./hardware-probe.js";
 export { HardwareError, type HardwareErrorCode } from "./hardware-errors.js";
-export { systemClock, systemTimers, type Clock, type Timers } from "./clock-and-timers.js";
 export { createRealCommandRunner, type CommandOptions, type CommandResult, type CommandRunner } from "./command-runner.js";
 export { normalizePciBusId } from "./pci-bus-id.js";
 

@@ -1,9 +1,8 @@
 import os from "node:os";
 import { z } from "zod";
-import { createSilentLogger, type Logger } from "../common/index.js";
+import { type Clock, createSilentLogger, type Logger, systemClock } from "../common/index.js";
 import type { GenerationResult } from "../engine/index.js";
 import { hashModelFile } from "../models/index.js";
-import { systemClock, type Clock } from "./clock-and-timers.js";
 import { errorMessage, HardwareError } from "./hardware-errors.js";
 import type { JsonStore } from "./json-file-store.js";
 

@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
 import type { Readable } from "node:stream";
-import { createSilentLogger, type Logger } from "../common/index.js";
-import { systemClock, systemTimers, type Clock, type Timers } from "./clock-and-timers.js";
+import { type Clock, createSilentLogger, type Logger, systemClock, systemTimers, type Timers } from "../common/index.js";
 import { errorMessage } from "./hardware-errors.js";
 import { NVIDIA_SMI_GPU_QUERY_ARGS, nvidiaRowToReading, parseNvidiaSmiGpuCsv, type NvidiaSmiGpuRow } from "./nvidia-smi-telemetry.js";
 import type { TelemetryReadResult, TelemetrySource } from "./telemetry-types.js";

@@ -1,5 +1,4 @@
-import { createSilentLogger, type Logger } from "../common/index.js";
-import { systemClock, systemTimers, type Clock, type Timers } from "./clock-and-timers.js";
+import { type Clock, createSilentLogger, type Logger, systemClock, systemTimers, type Timers } from "../common/index.js";
 import { errorMessage } from "./hardware-errors.js";
 import type { GpuReading, TelemetryReadResult, TelemetrySample, TelemetrySource } from "./telemetry-types.js";
 

@@ -1,10 +1,10 @@
 import path from "node:path";
 import { readFile } from "node:fs/promises";
-import { createSilentLogger, type Logger } from "../common/index.js";
+import { backgroundTimers, createSilentLogger, systemClock, type Logger } from "../common/index.js";
 import { createEngine, type Engine, type LoadedModel } from "../engine/index.js";
 import { createHardwareProbe, createJsonFileStore, createRealCommandRunner, ensureNodeCalibration, type GpuInventory, type HardwareProbe } from "../hardware/index.js";
 import { ensureSyntheticModel } from "../models/index.js";
-import { createHeadlessIdleSource, createPolicyController, systemClock, systemTimers, type ContributionDecision, type IdleSource, type PolicyController } from "../policy/index.js";
+import { createHeadlessIdleSource, createPolicyController, type ContributionDecision, type IdleSource, type PolicyController } from "../policy/index.js";
 import { createScheduler, type Scheduler, type SchedulerOptions } from "../scheduler/index.js";
 import {
   createAdvertService,
@@ -135,7 +135,8 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
           abortRunning: (reason) => served.forEach((s) => s.model.abortRunning(reason)),
         },
         clock: systemClock,
-        timers: systemTimers,
+        // The policy polls in the background: its timers alone never keep the process alive.
+        timers: backgroundTimers,
         logger,
       });
       await policy.start();

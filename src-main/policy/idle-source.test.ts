@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createSilentLogger } from "../common/index.js";
-import { createFakeTime } from "../common/index.js";
+import { createFakeTime, createSilentLogger } from "../common/index.js";
 import { createHeadlessIdleSource, parseSessionIds, parseShowSession, type CommandRunner } from "./idle-source.js";
 
 const NOW = Date.UTC(2025, 0, 6, 12, 0);

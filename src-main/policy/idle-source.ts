@@ -1,5 +1,4 @@
-import type { Logger } from "../common/index.js";
-import type { Clock } from "./clock-and-timers.js";
+import type { Clock, Logger } from "../common/index.js";
 
 export interface IdleReading {
   /** Seconds since the owner last used this machine. */

@@ -37,7 +37,6 @@ export {
   type IdleReading,
   type IdleSource,
 } from "./idle-source.js";
-export { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } from "./clock-and-timers.js";
 export {
   createPolicyController,
   type AdmissionTarget,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createSilentLogger } from "../common/index.js";
+import { createFakeTime, createSilentLogger, settle } from "../common/index.js";
 import type { ContributionDecision } from "./contribution-policy.js";
-import { createFakeTime, settle } from "../common/index.js";
 import type { PolicyTelemetrySample } from "./gpu-limits.js";
 import type { IdleListener, IdleReading, IdleSource } from "./idle-source.js";
 import type { PolicyConfigInput } from "./policy-config.js";

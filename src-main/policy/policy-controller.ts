@@ -1,5 +1,4 @@
-import type { Logger } from "../common/index.js";
-import type { Clock, TimerHandle, Timers } from "./clock-and-timers.js";
+import type { Clock, Logger, TimerHandle, Timers } from "../common/index.js";
 import {
   decideContribution,
   initialPolicyState,

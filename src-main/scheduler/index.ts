@@ -5,4 +5,3 @@ export type { JobRun, JobRunResult, StreamedToken, AttemptRecord, AttemptOutcome
 export { DEFAULT_SCORING_WEIGHTS, estimateCost, rankCandidates, type ScoringWeights, type CandidateFacts, type CostEstimate, type JobSize } from "./worker-scoring.js";
 export { DEFAULT_BACKOFF, type BackoffOptions } from "./peer-backoff.js";
 export { DEFAULT_LATENCY_CACHE, type LatencyCacheOptions } from "./latency-cache.js";
-export { systemClock, systemTimers, systemRandom, type Clock, type Timers, type RandomSource } from "./scheduler-time.js";

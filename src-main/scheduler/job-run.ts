@@ -1,7 +1,6 @@
-import type { Logger } from "../common/index.js";
+import type { Logger, Timers } from "../common/index.js";
 import { SwarmError, type JobRequest, type WorkerFrame } from "../swarm/index.js";
 import type { JobTransport } from "./scheduler-ports.js";
-import type { Timers } from "./scheduler-time.js";
 import { createTokenStream } from "./token-stream.js";
 
 /** One answer token as the consumer sees it; `index` runs 0, 1, 2, … with no gap and no repeat. */

@@ -1,5 +1,5 @@
 import type { LatencyProbe } from "./scheduler-ports.js";
-import type { Clock, Timers } from "./scheduler-time.js";
+import type { Clock, Timers } from "../common/index.js";
 
 export interface LatencyCacheOptions {
   ttlMs: number;

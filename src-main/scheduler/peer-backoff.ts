@@ -1,4 +1,4 @@
-import type { Clock, RandomSource } from "./scheduler-time.js";
+import type { Clock, RandomSource } from "../common/index.js";
 
 export interface BackoffOptions {
   /** The first failure's delay; each further consecutive failure doubles it. */

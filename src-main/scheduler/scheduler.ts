@@ -1,10 +1,9 @@
-import type { Logger } from "../common/index.js";
+import { type Clock, type Logger, type RandomSource, systemClock, systemRandom, systemTimers, type Timers } from "../common/index.js";
 import { JOB_LIMITS, SwarmError, jobRequestSchema, type AdvertisedModel, type CapacityAdvertBody, type JobRequest } from "../swarm/index.js";
 import { failedJobRun, startJobRun, type JobRun, type JobRunSettings, type WorkerOutcome } from "./job-run.js";
 import { createLatencyCache, DEFAULT_LATENCY_CACHE, type LatencyCacheOptions } from "./latency-cache.js";
 import { createPeerBackoff, DEFAULT_BACKOFF, type BackoffOptions } from "./peer-backoff.js";
 import type { CandidateSource, JobTransport, LatencyProbe, ReputationSource } from "./scheduler-ports.js";
-import { systemClock, systemRandom, systemTimers, type Clock, type RandomSource, type Timers } from "./scheduler-time.js";
 import { DEFAULT_SCORING_WEIGHTS, rankCandidates, type CandidateFacts, type ScoringWeights } from "./worker-scoring.js";
 
 export interface SchedulerOptions {

@@ -2,7 +2,8 @@ import { EventEmitter } from "node:events";
 // Types only: the Electron binary cannot run here, and this test must not need it.
 import type { PowerMonitor } from "electron";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { IdleReading, Timers } from "../policy/index.js";
+import type { Timers } from "../common/index.js";
+import type { IdleReading } from "../policy/index.js";
 import { createElectronIdleSource, type PowerMonitorLike } from "./electron-idle-source.js";
 
 class FakePowerMonitor extends EventEmitter implements PowerMonitorLike {

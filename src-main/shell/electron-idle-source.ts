@@ -1,4 +1,5 @@
-import type { IdleListener, IdleReading, IdleSource, TimerHandle, Timers } from "../policy/index.js";
+import type { TimerHandle, Timers } from "../common/index.js";
+import type { IdleListener, IdleReading, IdleSource } from "../policy/index.js";
 
 type PowerEvent = "lock-screen" | "unlock-screen" | "suspend" | "resume";
 
