@@ -5,7 +5,7 @@ import { getLlamaRuntime, type LlamaRuntime } from "./llama-runtime.js";
 import { createLoadedModel, type LoadedModel } from "./loaded-model.js";
 import { isBufferLine, judgeLoadMode, readMemoryCounters } from "./load-mode.js";
 import { planModelFit, type FitPlan, type FitRequest } from "./fit-planner.js";
-import { describeModelFile } from "./model-info.js";
+import { describeModelFile, type ModelInfo } from "./model-info.js";
 import { calibrateThreads, type ThreadCalibration } from "./thread-calibration.js";
 
 export interface EngineOptions {
@@ -45,6 +45,8 @@ export interface LlamaGpuState {
 
 export interface Engine {
   loadModel(path: string, options?: LoadModelOptions): Promise<LoadedModel>;
+  /** Checks a model file and describes it (content hash cached while the file is unchanged). */
+  describeModel(path: string): Promise<ModelInfo>;
   /** Would this GGUF fit here, with how many GPU layers, which context and how many sequences? */
   planFit(path: string, request?: FitRequest): Promise<FitPlan>;
   readGpuState(): Promise<LlamaGpuState>;
@@ -135,6 +137,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 
   return {
     loadModel,
+    describeModel: describeModelFile,
     planFit: (path, request) => planModelFit(runtime.llama, path, request),
     async readGpuState() {
       const [deviceNames, vram] = await Promise.all([runtime.llama.getGpuDeviceNames(), runtime.llama.getVramState()]);

@@ -175,10 +175,13 @@ export async function loadCalibration(options: { store: JsonStore; modelSha256: 
   return calibration.modelSha256 === options.modelSha256 && sameMachine ? calibration : undefined;
 }
 
-/** The stored calibration when it still applies, else a fresh one (hashing the reference model to decide). */
-export async function ensureNodeCalibration(options: NodeCalibrationOptions): Promise<NodeCalibration> {
+/**
+ * The stored calibration when it still applies, else a fresh one. The reference model's hash decides;
+ * pass it when already known (hashing a multi-GB model again costs seconds at start-up).
+ */
+export async function ensureNodeCalibration(options: NodeCalibrationOptions & { referenceModelSha256?: string }): Promise<NodeCalibration> {
   const machine = options.machine ?? describeThisMachine(options.engine);
-  const modelSha256 = await hashModelFile(options.referenceModelPath);
+  const modelSha256 = options.referenceModelSha256 ?? (await hashModelFile(options.referenceModelPath));
   const stored = await loadCalibration({ store: options.store, modelSha256, machine, logger: options.logger });
   return stored ?? runNodeCalibration({ ...options, machine });
 }

@@ -93,7 +93,9 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
     const served: ServedModel[] = [];
     for (const modelConfig of config.serve) {
       const file = modelConfig.path ?? (await ensureSyntheticModel({ preset: modelConfig.preset!, seed: modelConfig.seed, quantization: modelConfig.quantization, peaky: true })).path;
-      const calibration = await ensureNodeCalibration({ engine, referenceModelPath: file, store, logger });
+      // Describing first hashes the file once; calibration and both loads reuse that hash.
+      const info = await engine.describeModel(file);
+      const calibration = await ensureNodeCalibration({ engine, referenceModelPath: file, referenceModelSha256: info.sha256, store, logger });
       const model = await engine.loadModel(file, {
         threads: config.threads === "calibrate" ? calibration.threads : config.threads,
         maxActiveJobs: modelConfig.maxActiveJobs,
