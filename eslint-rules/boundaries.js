@@ -3,6 +3,8 @@
  * The import rules that keep InferSwarm's processes and modules apart (see docs/ARCHITECTURE.md):
  * - the core (src-main/* except shell) never imports `electron`: it must run headless;
  * - the renderer (src-renderer) never imports Node built-ins, `electron` or main-process files;
+ * - the contract (src-contract: schemas shared by renderer, preload, shell and core) imports only zod and
+ *   itself, so every process can load it;
  * - a core module is a room with one door: from outside its folder, import `src-main/<module>/index.js`,
  *   never a file inside it.
  */
@@ -15,6 +17,7 @@ const nodeBuiltins = new Set(builtinModules.flatMap((name) => [name, `node:${nam
 function locate(file, root) {
   const rel = path.relative(root, file).split(path.sep);
   if (rel[0] === "src-renderer") return { process: "renderer", module: undefined };
+  if (rel[0] === "src-contract") return { process: "contract", module: undefined };
   if (rel[0] === "src-main" && rel.length > 2) {
     return { process: rel[1] === "shell" ? "shell" : "core", module: rel[1] };
   }
@@ -35,6 +38,8 @@ export const boundariesRule = {
       electronInRenderer: "The renderer must not import 'electron'; use the API exposed by the preload.",
       mainInRenderer: "The renderer must not import main-process code ('{{name}}'); share only schemas/types through a contract module.",
       rendererInMain: "Main-process code must not import renderer code ('{{name}}').",
+      contractImport:
+        "The contract (src-contract) is loaded by every process: it may import only 'zod' and its own files, not '{{name}}'.",
       privateModuleFile:
         "Import the module's door 'src-main/{{target}}/index.js', not '{{name}}': a module's other files are private to it.",
     },
@@ -60,9 +65,14 @@ export const boundariesRule = {
           return context.report({ node, messageId: "nodeInRenderer", data: { name } });
         }
       }
+      if (here.process === "contract") {
+        const inside = name.startsWith(".") && locate(path.resolve(path.dirname(file), name), root).process === "contract";
+        if (!inside && name !== "zod") return context.report({ node, messageId: "contractImport", data: { name } });
+        return;
+      }
       if (!name.startsWith(".")) return;
       const target = locate(path.resolve(path.dirname(file), name), root);
-      if (here.process === "renderer" && target.process !== "renderer" && target.process !== "tools") {
+      if (here.process === "renderer" && target.process !== "renderer" && target.process !== "tools" && target.process !== "contract") {
         return context.report({ node, messageId: "mainInRenderer", data: { name } });
       }
       if (here.process !== "renderer" && here.process !== "tools" && target.process === "renderer") {

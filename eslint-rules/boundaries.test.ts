@@ -45,4 +45,14 @@ describe("import boundaries", () => {
       await boundaryErrors("src-main/models/synthetic/x.ts", 'import { x } from "../gguf/gguf-reader.js";\nexport const a = x;\n'),
     ).toEqual([]);
   });
+
+  it("lets every process read the contract, and keeps the contract free of Node, electron and main code", async () => {
+    const useContract = 'import { dashboardCalls } from "../src-contract/index.js";\nexport const a = dashboardCalls;\n';
+    expect(await boundaryErrors("src-renderer/x.tsx", useContract)).toEqual([]);
+    expect(await boundaryErrors("src-main/x.ts", useContract)).toEqual([]);
+    expect(await boundaryErrors("src-contract/x.ts", 'import { z } from "zod";\nimport { y } from "./y.js";\nexport const a = [z, y];\n')).toEqual([]);
+    expect(await boundaryErrors("src-contract/x.ts", 'import fs from "node:fs";\nexport const a = fs;\n')).toHaveLength(1);
+    expect(await boundaryErrors("src-contract/x.ts", 'import { app } from "electron";\nexport const a = app;\n')).toHaveLength(1);
+    expect(await boundaryErrors("src-contract/x.ts", 'import { x } from "../src-main/engine/index.js";\nexport const a = x;\n')).toHaveLength(1);
+  });
 });

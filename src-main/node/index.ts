@@ -3,3 +3,4 @@ export { startNode, type RunningNode, type NodeStatus, type NodeEvent, type Serv
 export { nodeConfigSchema, servedModelSchema, parseNodeConfig, readNodeConfigFile, type NodeConfig, type NodeConfigInput, type ServedModelConfig } from "./node-config.js";
 export { defaultNodePaths, type NodePaths } from "./node-paths.js";
 export { spawnNodeProcess, type NodeProcess } from "./node-process.js";
+export { createDashboardService, type DashboardService, type DashboardServiceOptions } from "./dashboard-service.js";

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { readFile } from "node:fs/promises";
+import type { PrivateKey } from "@libp2p/interface";
 import { backgroundTimers, createSilentLogger, systemClock, type Logger } from "../common/index.js";
 import { createEngine, type Engine, type LoadedModel } from "../engine/index.js";
 import { createHardwareProbe, createJsonFileStore, createRealCommandRunner, ensureNodeCalibration, type GpuInventory, type HardwareProbe } from "../hardware/index.js";
@@ -70,6 +71,8 @@ export interface StartNodeDeps {
   hardware?: HardwareProbe;
   /** Requester-side tuning (attempts, stall deadline, hedging). */
   schedulerOptions?: SchedulerOptions;
+  /** The node's identity when it is kept elsewhere (the desktop's OS keyring); else `<dataDir>/identity.key` (0600). */
+  privateKey?: PrivateKey;
 }
 
 /**
@@ -146,7 +149,7 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       cleanups.push(() => running.stop());
     }
 
-    const privateKey = await loadOrCreateIdentity(path.join(deps.paths.dataDir, "identity.key"));
+    const privateKey = deps.privateKey ?? (await loadOrCreateIdentity(path.join(deps.paths.dataDir, "identity.key")));
     const swarmKey = config.swarmKeyFile ? parseSwarmKey(await readFile(config.swarmKeyFile, "utf8")) : undefined;
     const swarm = await createSwarmNode({ privateKey, logger, listen: config.listen, bootstrap: config.bootstrap, mdns: config.mdns, nat: config.nat, swarmKey });
     await swarm.start();

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { isInferSwarmError } from "../common/index.js";
-import { loadOrCreateIdentity } from "./swarm-identity.js";
+import { generateIdentityBytes, identityFromBytes, loadOrCreateIdentity } from "./swarm-identity.js";
 import { generateSwarmKey, parseSwarmKey } from "./swarm-key.js";
 
 let dir: string;
@@ -41,6 +41,23 @@ describe("node identity file", () => {
     const sized = path.join(dir, "sized.key");
     await writeFile(sized, new Uint8Array(68).fill(7), { mode: 0o600 });
     expect(isInferSwarmError(await loadOrCreateIdentity(sized).catch((e: unknown) => e), "SWARM_IDENTITY_INVALID")).toBe(true);
+  });
+});
+
+describe("identity as bytes (kept in the OS keyring by the desktop app)", () => {
+  it("round-trips a generated key and refuses bytes that are not one, naming where they came from", async () => {
+    const bytes = await generateIdentityBytes();
+    const key = identityFromBytes(bytes, "the keyring");
+    expect(peerIdFromPrivateKey(identityFromBytes(bytes, "the keyring")).equals(peerIdFromPrivateKey(key))).toBe(true);
+    const error = (() => {
+      try {
+        return identityFromBytes(bytes.subarray(1), "the keyring");
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isInferSwarmError(error, "SWARM_IDENTITY_INVALID")).toBe(true);
+    expect((error as Error).message).toContain("the keyring");
   });
 });
 

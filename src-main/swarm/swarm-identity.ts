@@ -41,6 +41,17 @@ export async function loadOrCreateIdentity(file: string): Promise<PrivateKey> {
   return decodeIdentity(bytes, file);
 }
 
+/**
+ * The identity as bytes and back, for a key kept elsewhere than a 0600 file: the desktop app encrypts it
+ * with the OS keyring (Electron's safeStorage) in the main process and hands the bytes to the core.
+ */
+export async function generateIdentityBytes(): Promise<Uint8Array> {
+  return privateKeyToProtobuf(await generateKeyPair("Ed25519"));
+}
+export function identityFromBytes(bytes: Uint8Array, origin: string): PrivateKey {
+  return decodeIdentity(bytes, origin);
+}
+
 function decodeIdentity(bytes: Uint8Array, file: string): PrivateKey {
   const invalid = (detail: string, cause?: unknown) =>
     new SwarmError("SWARM_IDENTITY_INVALID", `The identity file ${file} ${detail}; restore it from a backup, or delete it to create a new identity (a new peer id).`, {
