@@ -1,6 +1,18 @@
 import path from "node:path";
-import { createLogger } from "../common/index.js";
-import { defaultNodePaths, parseNodeConfig, readNodeConfigFile, startNode, type NodeEvent, type RunningNode } from "../node/index.js";
+import { createDashboardServer, loadOrCreateDashboardToken, type DashboardServer } from "../api/index.js";
+import { createLogger, type Logger } from "../common/index.js";
+import {
+  createDashboardService,
+  defaultNodePaths,
+  parseNodeConfig,
+  readNodeConfigFile,
+  startNode,
+  type DashboardService,
+  type NodeConfig,
+  type NodeEvent,
+  type NodePaths,
+  type RunningNode,
+} from "../node/index.js";
 
 export interface NodeCommandOptions {
   config?: string;
@@ -17,6 +29,9 @@ export interface NodeCommandOptions {
   hardware: boolean;
   readyJson?: boolean;
   home?: string;
+  dashboard: boolean;
+  dashboardPort?: number;
+  replayGpu?: string;
 }
 
 /** `inferswarm node`: runs a headless node until SIGINT/SIGTERM, printing what it does. */
@@ -35,6 +50,10 @@ export async function runNodeCommand(options: NodeCommandOptions): Promise<numbe
       ...(options.swarmKey && { swarmKeyFile: options.swarmKey }),
       ...(options.threads && { threads: options.threads }),
       ...(!options.hardware && { hardware: false }),
+      ...(options.replayGpu && { replayGpu: options.replayGpu }),
+      ...((!options.dashboard || options.dashboardPort !== undefined) && {
+        dashboard: { ...(fileConfig.dashboard as object | undefined), ...(!options.dashboard && { enabled: false }), ...(options.dashboardPort !== undefined && { port: options.dashboardPort }) },
+      }),
       ...(options.mode && { policy: { ...(fileConfig.policy as object | undefined), mode: options.mode } }),
       serve: options.model?.length
         ? options.model.map((model) => ({
@@ -51,7 +70,14 @@ export async function runNodeCommand(options: NodeCommandOptions): Promise<numbe
   const logger = createLogger({ level: process.env.INFERSWARM_LOG_LEVEL ?? "warn" });
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const node = await startNode(config, { paths, logger });
-  printStartup(node, out, options.readyJson ?? false);
+  let dashboard: { service: DashboardService; server: DashboardServer } | undefined;
+  try {
+    dashboard = config.dashboard.enabled ? await startDashboard(node, config, paths, logger) : undefined;
+  } catch (error) {
+    await node.stop();
+    throw error;
+  }
+  printStartup(node, out, options.readyJson ?? false, dashboard?.server.url);
   node.onEvent((event) => out(describeEvent(event)));
 
   await new Promise<void>((resolve) => {
@@ -62,14 +88,37 @@ export async function runNodeCommand(options: NodeCommandOptions): Promise<numbe
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  dashboard?.service.close();
+  await dashboard?.server.close();
   await node.stop();
   out("node: stopped");
   return 0;
 }
 
-function printStartup(node: RunningNode, out: (line: string) => void, readyJson: boolean) {
+/** The built renderer, when `npm run build:renderer` has run; the server explains how to build it otherwise. */
+const RENDERER_DIR = path.resolve(import.meta.dirname, "../../out/renderer");
+
+async function startDashboard(node: RunningNode, config: NodeConfig, paths: NodePaths, logger: Logger) {
+  const service = await createDashboardService({
+    node,
+    config,
+    identityStorage: { kind: "plaintext-file", note: `A headless node keeps its key in ${path.join(paths.dataDir, "identity.key")}, readable only by you (mode 0600).` },
+    ownerSettingsFile: path.join(paths.dataDir, "owner-settings.json"),
+    logger,
+  });
+  try {
+    const token = await loadOrCreateDashboardToken(path.join(paths.dataDir, "dashboard.token"));
+    const server = await createDashboardServer({ handlers: service.handlers, subscribe: service.subscribe, token, port: config.dashboard.port, staticDir: RENDERER_DIR, logger });
+    return { service, server };
+  } catch (error) {
+    service.close();
+    throw error;
+  }
+}
+
+function printStartup(node: RunningNode, out: (line: string) => void, readyJson: boolean, dashboardUrl: string | undefined) {
   const status = node.status();
-  if (readyJson) out(JSON.stringify({ event: "ready", peerId: status.peerId, addresses: status.addresses, models: status.models.map((m) => m.sha256) }));
+  if (readyJson) out(JSON.stringify({ event: "ready", peerId: status.peerId, addresses: status.addresses, models: status.models.map((m) => m.sha256), dashboardUrl: dashboardUrl ?? null }));
   out(`node: peer id ${status.peerId}`);
   for (const address of status.addresses) out(`node: listening on ${address}`);
   if (status.models.length === 0) out("node: serving no models (requester only)");
@@ -79,6 +128,7 @@ function printStartup(node: RunningNode, out: (line: string) => void, readyJson:
     out(`node: hardware: ${gpus}`);
   }
   if (status.decision) out(`node: policy: ${status.decision.reason}`);
+  if (dashboardUrl) out(`node: dashboard ${dashboardUrl}`);
 }
 
 function describeEvent(event: NodeEvent): string {
@@ -87,6 +137,8 @@ function describeEvent(event: NodeEvent): string {
       const o = event.outcome;
       return `job ${o.jobId} from ${o.peerId.slice(-8)}: ${o.outcome}${o.code ? ` ${o.code}` : ""}, ${o.generatedTokens} tokens in ${o.durationMs.toFixed(0)} ms`;
     }
+    case "job-started":
+      return `job ${event.jobId} from ${event.peerId.slice(-8)}: started`;
     case "decision":
       return `policy: ${event.decision.reason}`;
     case "peer":

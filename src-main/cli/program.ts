@@ -15,6 +15,11 @@ const positiveInt = (name: string) => (value: string) => {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer.`);
   return n;
 };
+const nonNegativeInt = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError(`${name} must be a port number (0 to 65535).`);
+  return n;
+};
 const number = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number.`);
@@ -59,6 +64,9 @@ const collect = (value: string, previous: string[]) => [...previous, value];
     .option("--no-hardware", "skip GPU telemetry and game detection")
     .option("--home <dir>", "keep config and data under this folder (several nodes on one machine)")
     .option("--ready-json", "print one JSON line with peer id and addresses once started (for scripts)")
+    .option("--dashboard-port <port>", "serve the dashboard on 127.0.0.1:<port> (0: any free port; default 7480)", nonNegativeInt("--dashboard-port"))
+    .option("--no-dashboard", "do not serve the dashboard")
+    .option("--replay-gpu <name>", "no GPU here: replay a recorded nvidia-smi capture (rtx4080super, rtx4090, 2x-rtx5090) for telemetry")
     .action(async (options) => {
       process.exitCode = await runNodeCommand(options);
     });

@@ -8,7 +8,8 @@ export type HardwareErrorCode =
   | "HARDWARE_COMMAND_ABORTED"
   | "HARDWARE_COMMAND_FAILED"
   | "HARDWARE_STORE_CORRUPT"
-  | "HARDWARE_CALIBRATION_FAILED";
+  | "HARDWARE_CALIBRATION_FAILED"
+  | "HARDWARE_FIXTURE_UNKNOWN";
 
 export class HardwareError extends InferSwarmError {
   declare readonly code: HardwareErrorCode;

@@ -79,3 +79,4 @@ export {
   type NodeCalibration,
   type NodeCalibrationOptions,
 } from "./node-calibration.js";
+export { createRecordedGpuReplay, RECORDED_GPU_NAMES, type RecordedGpuName, type RecordedGpuReplay } from "./recorded-gpu-replay.js";

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { InferSwarmError } from "../common/index.js";
 import { PRESET_NAMES, QUANTIZATIONS } from "../models/index.js";
 import { DEFAULT_LISTEN } from "../swarm/index.js";
+import { RECORDED_GPU_NAMES, type RecordedGpuName } from "../hardware/index.js";
 
 /** A model this node serves: a GGUF file, or a generated preset (demo and test swarms). */
 export const servedModelSchema = z
@@ -35,6 +36,20 @@ export const nodeConfigSchema = z
     threads: z.union([z.literal("calibrate"), z.number().int().min(1)]).default("calibrate"),
     /** Poll GPU telemetry and game detection (nvidia-smi, sysfs, /proc). */
     hardware: z.boolean().default(true),
+    /**
+     * Replay a recorded nvidia-smi capture instead of reading the GPU, on machines that have none (demos,
+     * the dashboard's e2e tests): the telemetry parser, the thermal charts and the policy's limits then run
+     * on real recorded numbers, and the dashboard labels them as a recording.
+     */
+    /** The dashboard in a browser (headless rigs): loopback only, behind a token. */
+    dashboard: z
+      .object({
+        enabled: z.boolean().default(true),
+        port: z.number().int().min(0).max(65_535).default(7480),
+      })
+      .strict()
+      .prefault({}),
+    replayGpu: z.enum(RECORDED_GPU_NAMES as [RecordedGpuName, ...RecordedGpuName[]]).optional(),
   })
   .strict();
 

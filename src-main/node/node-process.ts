@@ -10,6 +10,8 @@ export interface NodeProcess {
   proc: ChildProcess;
   peerId: string;
   addresses: string[];
+  /** Set when the node was started with --dashboard-port. */
+  dashboardUrl: string | null;
   output: string[];
   stop(): Promise<void>;
 }
@@ -23,13 +25,13 @@ export async function spawnNodeProcess(args: string[], options: { readyTimeoutMs
   const home = await mkdtemp(path.join(os.tmpdir(), "inferswarm-worker-"));
   const proc = spawn(
     process.execPath,
-    [path.join(repoRoot, "bin/inferswarm.js"), "node", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--no-hardware", "--ready-json", ...args],
+    [path.join(repoRoot, "bin/inferswarm.js"), "node", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--no-hardware", "--ready-json", ...(args.includes("--dashboard-port") ? [] : ["--no-dashboard"]), ...args],
     { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: process.env },
   );
   const output: string[] = [];
   proc.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   const lines = createInterface({ input: proc.stdout! });
-  const ready = await new Promise<{ peerId: string; addresses: string[] }>((resolve, reject) => {
+  const ready = await new Promise<{ peerId: string; addresses: string[]; dashboardUrl: string | null }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker not ready within ${options.readyTimeoutMs ?? 90_000} ms:\n${output.join("")}`)), options.readyTimeoutMs ?? 90_000);
     proc.once("exit", (code) => {
       clearTimeout(timer);
@@ -39,7 +41,7 @@ export async function spawnNodeProcess(args: string[], options: { readyTimeoutMs
       output.push(line);
       if (!line.startsWith('{"event":"ready"')) return;
       clearTimeout(timer);
-      resolve(JSON.parse(line) as { peerId: string; addresses: string[] });
+      resolve(JSON.parse(line) as { peerId: string; addresses: string[]; dashboardUrl: string | null });
     });
   });
   return {

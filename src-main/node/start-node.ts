@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import type { PrivateKey } from "@libp2p/interface";
 import { backgroundTimers, createSilentLogger, systemClock, type Logger } from "../common/index.js";
 import { createEngine, type Engine, type LoadedModel } from "../engine/index.js";
-import { createHardwareProbe, createJsonFileStore, createRealCommandRunner, ensureNodeCalibration, type GpuInventory, type HardwareProbe } from "../hardware/index.js";
+import { createHardwareProbe, createJsonFileStore, createRecordedGpuReplay, createRealCommandRunner, ensureNodeCalibration, type GpuInventory, type HardwareProbe } from "../hardware/index.js";
 import { ensureSyntheticModel } from "../models/index.js";
 import { createHeadlessIdleSource, createPolicyController, type ContributionDecision, type IdleSource, type PolicyController } from "../policy/index.js";
 import { createScheduler, type Scheduler, type SchedulerOptions } from "../scheduler/index.js";
@@ -33,6 +33,7 @@ export interface ServedModel {
 }
 
 export type NodeEvent =
+  | { type: "job-started"; jobId: string; peerId: string; modelSha256: string }
   | { type: "job"; outcome: JobOutcome }
   | { type: "decision"; decision: ContributionDecision }
   | { type: "peer"; peerId: string; connected: boolean };
@@ -57,6 +58,11 @@ export interface RunningNode {
   readonly policy: PolicyController | undefined;
   readonly hardware: HardwareProbe | undefined;
   readonly inventory: GpuInventory | undefined;
+  /** Where telemetry comes from: the GPU's own tools, a recorded capture replayed, or nowhere. */
+  readonly telemetrySource: "live" | "fixture" | "none";
+  readonly config: NodeConfig;
+  /** Epoch ms. */
+  readonly startedAt: number;
   status(): NodeStatus;
   onEvent(listener: (event: NodeEvent) => void): () => void;
   stop(): Promise<void>;
@@ -82,6 +88,7 @@ export interface StartNodeDeps {
 export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promise<RunningNode> {
   const logger = deps.logger ?? createSilentLogger();
   installSwarmProcessGuards(logger);
+  const startedAt = Date.now();
   const cleanups: (() => Promise<void> | void)[] = [];
   const listeners = new Set<(event: NodeEvent) => void>();
   const emit = (event: NodeEvent) => {
@@ -110,12 +117,15 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
     }
 
     let hardware: HardwareProbe | undefined;
+    let telemetrySource: RunningNode["telemetrySource"] = "none";
     let inventory: GpuInventory | undefined;
     let policy: PolicyController | undefined;
     if (served.length > 0) {
       const runCommand = createRealCommandRunner();
-      if (config.hardware) {
-        hardware = deps.hardware ?? createHardwareProbe({ logger, readLlamaGpuState: () => engine.readGpuState(), ownPids: [process.pid] });
+      if (config.hardware || config.replayGpu) {
+        const replay = config.replayGpu ? createRecordedGpuReplay(config.replayGpu) : undefined;
+        telemetrySource = deps.hardware || replay ? "fixture" : "live";
+        hardware = deps.hardware ?? createHardwareProbe({ logger, readLlamaGpuState: () => engine.readGpuState(), ownPids: [process.pid], ...replay });
         inventory = await hardware.detectInventory();
         hardware.sampler.start();
         const opened = hardware;
@@ -166,6 +176,7 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       jobHandler = await registerJobHandler(swarm.libp2p, {
         resolveModel: (sha256) => bySha.get(sha256),
         logger,
+        onJobStarted: (job) => emit({ type: "job-started", ...job }),
         onJobFinished: (outcome) => {
           if (outcome.outcome === "end") jobs.answered++;
           else if (outcome.outcome === "gone") jobs.gone++;
@@ -224,6 +235,9 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       policy,
       hardware,
       inventory,
+      telemetrySource,
+      config,
+      startedAt,
       status: () => ({
         peerId: swarm.peerId,
         addresses: swarm.multiaddrs(),

@@ -25,6 +25,8 @@ export interface JobHandlerOptions {
   logger: Logger;
   /** Concurrent job streams per connection; excess streams are reset by libp2p. */
   maxInboundStreams?: number;
+  /** For the dashboard's live jobs: a request for a served model was read and is about to run. */
+  onJobStarted?: (job: { jobId: string; peerId: string; modelSha256: string }) => void;
   /** For the ledger and stats: called once per request that was read. */
   onJobFinished?: (outcome: JobOutcome) => void;
   /** For reputation: a peer sent a malformed, oversized, truncated or late request. */
@@ -112,6 +114,11 @@ export async function registerJobHandler(node: SwarmLibp2p, options: JobHandlerO
       return refuse(frames, "SWARM_MODEL_NOT_SERVED", `This worker does not serve model ${request.modelSha256}; pick a worker that advertises it.`, true);
     }
 
+    try {
+      options.onJobStarted?.({ jobId: request.jobId, peerId, modelSha256: request.modelSha256 });
+    } catch (error) {
+      logger.error({ err: error }, "onJobStarted hook threw");
+    }
     const controller = new AbortController();
     let settle!: () => void;
     const job: RunningJob = { controller, done: new Promise<void>((resolve) => (settle = resolve)) };
