@@ -269,6 +269,24 @@ describe("the job protocol on a real engine", () => {
     expect(outcomes.find((outcome) => outcome.jobId === job.jobId)).toMatchObject({ outcome: "end", peerId: requester.peerId, answerTokens: local.tokens.length });
   });
 
+  it("streams a job over WebSockets alone (a peer that can only reach the worker's /ws address)", async () => {
+    const wsAddress = worker.multiaddrs().find((address) => address.includes("/ws/"))!;
+    expect(wsAddress).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\//);
+    const browserLike = await createSwarmNode({ privateKey: await generateKeyPair("Ed25519"), logger, listen: ["/ip4/127.0.0.1/tcp/0/ws"], mdns: false, bootstrap: [wsAddress], dialTimeoutMs: 3_000 });
+    await browserLike.start();
+    try {
+      await waitFor("the WebSocket connection", () => browserLike.libp2p.getConnections().some((c) => c.remotePeer.toString() === worker.peerId));
+      const job = request();
+      const local = await model.generateText({ prompt: { tokens: job.prompt.tokens }, maxTokens: job.maxTokens, sampling: { temperature: 0 } });
+      const { ids } = await collectJob(createJobTransport(browserLike.libp2p, { logger }).openJob(worker.peerId, job, {}));
+      expect(ids).toEqual(local.tokens);
+      const toWorker = browserLike.libp2p.getConnections().filter((c) => c.remotePeer.toString() === worker.peerId);
+      expect(toWorker.map((c) => c.remoteAddr.toString())).toEqual([expect.stringContaining("/ws")]);
+    } finally {
+      await browserLike.stop();
+    }
+  });
+
   it("resumes after tokens already delivered, numbering from the answer position", async () => {
     const full = await model.generateText({ prompt: { tokens: request().prompt.tokens }, maxTokens: 40 });
     const job = request({ resumeTokens: full.tokens.slice(0, 7) });
