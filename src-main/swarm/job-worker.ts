@@ -214,10 +214,12 @@ export async function registerJobHandler(node: SwarmLibp2p, options: JobHandlerO
       lastSentAt = performance.now();
     };
     let next = iterator.next();
+    // One timer per waiting window (a batch filling, or the quiet before a keepalive), not one per token:
+    // tokens arriving inside the same window race the same timer.
+    const window = createWindowTimer();
     try {
       for (;;) {
-        const waitMs = batch.length > 0 ? batchStartedAt + maxBatchDelayMs - performance.now() : lastSentAt + keepaliveIntervalMs - performance.now();
-        const step = await raceTimer(next, Math.max(0, waitMs));
+        const step = await Promise.race([next, window.until(batch.length > 0 ? batchStartedAt + maxBatchDelayMs : lastSentAt + keepaliveIntervalMs)]);
         if (step === "timeout") {
           if (batch.length > 0) await flush();
           else {
@@ -235,6 +237,7 @@ export async function registerJobHandler(node: SwarmLibp2p, options: JobHandlerO
       }
       await flush();
     } finally {
+      window.cancel();
       // A failed write leaves the generator running: end it (it releases the engine's job slot).
       await iterator.return?.(undefined).catch(() => undefined);
       next.catch(() => undefined);
@@ -259,9 +262,23 @@ export async function registerJobHandler(node: SwarmLibp2p, options: JobHandlerO
   };
 }
 
-function raceTimer<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms)))]).finally(() => clearTimeout(timer));
+/** A promise that resolves "timeout" at a deadline (performance.now() time); asking again for the same deadline reuses the timer. */
+function createWindowTimer() {
+  let current: { at: number; timer: NodeJS.Timeout; fired: Promise<"timeout"> } | undefined;
+  return {
+    until(at: number): Promise<"timeout"> {
+      if (current?.at === at) return current.fired;
+      if (current) clearTimeout(current.timer);
+      let timer!: NodeJS.Timeout;
+      const fired = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), Math.max(0, at - performance.now()))));
+      current = { at, timer, fired };
+      return fired;
+    },
+    cancel() {
+      if (current) clearTimeout(current.timer);
+      current = undefined;
+    },
+  };
 }
 
 function errorFrame(error: unknown): { code: string; message: string; retryable: boolean } {
