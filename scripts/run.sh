@@ -31,6 +31,17 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# The dashboard's browser tests run in Debian's Chromium (Playwright cannot download its own browsers here).
+if [ "${1:-start}" = test ] && [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "run.sh: installing Debian's chromium for the browser tests" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "run.sh: the browser tests need Chromium: run 'sudo apt-get install chromium' (or set CHROMIUM_PATH)" >&2
+    exit 1
+  fi
+fi
+
 case "${1:-start}" in
   start) shift || true; exec npm start -- "$@" ;;
   test) shift; exec npm test -- "$@" ;;
