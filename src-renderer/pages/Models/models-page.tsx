@@ -1,0 +1,97 @@
+import { useEffect } from "react";
+import { formatBytes, formatNumber, shortHash } from "../../components/format.js";
+import { LoadGate } from "../../components/load-gate.js";
+import { useDomain } from "../../stores/stores-context.js";
+
+export function ModelsPage() {
+  const loading = useDomain("models", (s) => s.loading);
+  const loaded = useDomain("models", (s) => s.loaded);
+  const error = useDomain("models", (s) => s.error);
+  const load = useDomain("models", (s) => s.load);
+  useEffect(() => void load(), [load]);
+  return (
+    <>
+      <h1>Models</h1>
+      <LoadGate state={{ loading, loaded, error }} onRetry={() => void load()} what="models">
+        {() => <ModelsContent />}
+      </LoadGate>
+    </>
+  );
+}
+
+function ModelsContent() {
+  const models = useDomain("models", (s) => s.models);
+  if (!models) return null;
+  return (
+    <>
+      <section className="card" aria-labelledby="models-installed">
+        <h2 id="models-installed">Installed</h2>
+        {models.installed.length === 0 ? (
+          <p className="muted">No models installed.</p>
+        ) : (
+          <div className="table-scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Model</th>
+                  <th scope="col">Quantization</th>
+                  <th scope="col" className="num">Size</th>
+                  <th scope="col" className="num">Parameters</th>
+                  <th scope="col" className="num">Context</th>
+                  <th scope="col">Serving</th>
+                  <th scope="col">Fit on this machine</th>
+                </tr>
+              </thead>
+              <tbody>
+                {models.installed.map((model) => (
+                  <tr key={model.sha256}>
+                    <th scope="row">
+                      {model.name}
+                      <br />
+                      <code className="muted" title={model.sha256}>
+                        {shortHash(model.sha256)}
+                      </code>
+                    </th>
+                    <td>{model.quantization}</td>
+                    <td className="num">{formatBytes(model.fileBytes)}</td>
+                    <td className="num">{model.parameters === null ? "—" : `${formatNumber(model.parameters / 1e9, 2)} B`}</td>
+                    <td className="num">{formatNumber(model.contextSize)}</td>
+                    <td>{model.serving ? "Yes" : "No"}</td>
+                    <td>
+                      {model.fit.onGpu ? `GPU, ${model.fit.gpuLayers} layers` : "CPU"}
+                      <br />
+                      <span className="muted">{model.fit.note}</span>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <section className="card" aria-labelledby="models-downloads">
+        <h2 id="models-downloads">Downloads</h2>
+        {models.downloads.length === 0 ? (
+          <p className="muted">No downloads in progress.</p>
+        ) : (
+          <ul className="plain-list downloads">
+            {models.downloads.map((download) => {
+              const percent = download.totalBytes > 0 ? Math.min(100, (download.receivedBytes / download.totalBytes) * 100) : 0;
+              return (
+                <li key={download.name} className="download">
+                  <div className="download__head">
+                    <strong>{download.name}</strong>
+                    <span className="muted">
+                      {formatBytes(download.receivedBytes)} of {formatBytes(download.totalBytes)} · {formatBytes(download.bytesPerSecond)}/s from {download.peers} {download.peers === 1 ? "peer" : "peers"}
+                    </span>
+                  </div>
+                  <progress max={100} value={percent} aria-label={`Download of ${download.name}`} aria-valuetext={`${formatNumber(percent)}%`} />
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </section>
+    </>
+  );
+}
