@@ -1,10 +1,10 @@
-import { useEffect, useId, useState } from "react";
+import { useId, useState } from "react";
 import type { EarningsSummary } from "../../../src-contract/index.js";
 import { CallErrorNotice } from "../../components/call-error-notice.js";
 import { downloadTextFile } from "../../components/download-file.js";
 import { formatAmount, formatNumber } from "../../components/format.js";
 import { EARNING_STATE_LABELS, EARNING_STATES } from "../../components/labels.js";
-import { LoadGate } from "../../components/load-gate.js";
+import { DomainPage } from "../../components/load-gate.js";
 import { Notice } from "../../components/notice.js";
 import { useDomain } from "../../stores/stores-context.js";
 import { EarningsChart } from "./earnings-chart.js";
@@ -12,18 +12,10 @@ import { EarningsChart } from "./earnings-chart.js";
 const EXPORT_RANGES = [7, 30, 90, 365] as const;
 
 export function EarningsPage({ download = downloadTextFile }: { download?: (fileName: string, text: string) => void }) {
-  const loading = useDomain("earnings", (s) => s.loading);
-  const loaded = useDomain("earnings", (s) => s.loaded);
-  const error = useDomain("earnings", (s) => s.error);
-  const load = useDomain("earnings", (s) => s.load);
-  useEffect(() => void load(), [load]);
   return (
-    <>
-      <h1>Earnings</h1>
-      <LoadGate state={{ loading, loaded, error }} onRetry={() => void load()} what="earnings">
-        {() => <EarningsContent download={download} />}
-      </LoadGate>
-    </>
+    <DomainPage domain="earnings" title="Earnings" what="earnings" loadOnMount>
+      {() => <EarningsContent download={download} />}
+    </DomainPage>
   );
 }
 

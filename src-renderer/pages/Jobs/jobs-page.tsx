@@ -1,21 +1,14 @@
 import { formatClock, formatDuration, formatNumber } from "../../components/format.js";
-import { LoadGate } from "../../components/load-gate.js";
+import { DomainPage } from "../../components/load-gate.js";
 import { useDomain } from "../../stores/stores-context.js";
 
 const STATE_LABELS = { running: "running", answered: "answered", failed: "failed", "requester-gone": "requester gone" } as const;
 
 export function JobsPage() {
-  const loading = useDomain("jobs", (s) => s.loading);
-  const loaded = useDomain("jobs", (s) => s.loaded);
-  const error = useDomain("jobs", (s) => s.error);
-  const load = useDomain("jobs", (s) => s.load);
   return (
-    <>
-      <h1>Jobs</h1>
-      <LoadGate state={{ loading, loaded, error }} onRetry={() => void load()} what="jobs">
-        {() => <JobsTable />}
-      </LoadGate>
-    </>
+    <DomainPage domain="jobs" title="Jobs" what="jobs">
+      {() => <JobsTable />}
+    </DomainPage>
   );
 }
 

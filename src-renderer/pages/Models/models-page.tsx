@@ -1,21 +1,12 @@
-import { useEffect } from "react";
 import { formatBytes, formatNumber, shortHash } from "../../components/format.js";
-import { LoadGate } from "../../components/load-gate.js";
+import { DomainPage } from "../../components/load-gate.js";
 import { useDomain } from "../../stores/stores-context.js";
 
 export function ModelsPage() {
-  const loading = useDomain("models", (s) => s.loading);
-  const loaded = useDomain("models", (s) => s.loaded);
-  const error = useDomain("models", (s) => s.error);
-  const load = useDomain("models", (s) => s.load);
-  useEffect(() => void load(), [load]);
   return (
-    <>
-      <h1>Models</h1>
-      <LoadGate state={{ loading, loaded, error }} onRetry={() => void load()} what="models">
-        {() => <ModelsContent />}
-      </LoadGate>
-    </>
+    <DomainPage domain="models" title="Models" what="models" loadOnMount>
+      {() => <ModelsContent />}
+    </DomainPage>
   );
 }
 

@@ -3,22 +3,15 @@ import type { ContributionMode } from "../../../src-contract/index.js";
 import { CallErrorNotice } from "../../components/call-error-notice.js";
 import { formatDuration, formatNumber } from "../../components/format.js";
 import { MODE_LABELS, MODES, TRAY_LABELS } from "../../components/labels.js";
-import { LoadGate } from "../../components/load-gate.js";
+import { DomainPage } from "../../components/load-gate.js";
 import { ToggleSwitch } from "../../components/toggle-switch.js";
 import { useDomain } from "../../stores/stores-context.js";
 
 export function OverviewPage({ now = Date.now }: { now?: () => number }) {
-  const loading = useDomain("status", (s) => s.loading);
-  const loaded = useDomain("status", (s) => s.loaded);
-  const error = useDomain("status", (s) => s.error);
-  const load = useDomain("status", (s) => s.load);
   return (
-    <>
-      <h1>Overview</h1>
-      <LoadGate state={{ loading, loaded, error }} onRetry={() => void load()} what="the node's status">
-        {() => <OverviewContent now={now} />}
-      </LoadGate>
-    </>
+    <DomainPage domain="status" title="Overview" what="the node's status">
+      {() => <OverviewContent now={now} />}
+    </DomainPage>
   );
 }
 

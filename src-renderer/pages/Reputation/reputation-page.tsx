@@ -1,24 +1,15 @@
-import { useEffect } from "react";
 import { formatDateTime, formatNumber } from "../../components/format.js";
-import { LoadGate } from "../../components/load-gate.js";
+import { DomainPage } from "../../components/load-gate.js";
 import { Notice } from "../../components/notice.js";
 import { useDomain } from "../../stores/stores-context.js";
 
 const KIND_LABELS = { verification: "Verification", challenge: "Challenge", failure: "Failure", stall: "Stall" } as const;
 
 export function ReputationPage() {
-  const loading = useDomain("reputation", (s) => s.loading);
-  const loaded = useDomain("reputation", (s) => s.loaded);
-  const error = useDomain("reputation", (s) => s.error);
-  const load = useDomain("reputation", (s) => s.load);
-  useEffect(() => void load(), [load]);
   return (
-    <>
-      <h1>Reputation</h1>
-      <LoadGate state={{ loading, loaded, error }} onRetry={() => void load()} what="reputation">
-        {() => <ReputationContent />}
-      </LoadGate>
-    </>
+    <DomainPage domain="reputation" title="Reputation" what="reputation" loadOnMount>
+      {() => <ReputationContent />}
+    </DomainPage>
   );
 }
 

@@ -1,8 +1,8 @@
-import { useEffect, useId, useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
 import type { ContributionMode, SettingsView } from "../../../src-contract/index.js";
 import { CallErrorNotice } from "../../components/call-error-notice.js";
 import { MODE_LABELS, MODES } from "../../components/labels.js";
-import { LoadGate } from "../../components/load-gate.js";
+import { DomainPage } from "../../components/load-gate.js";
 import { useDomain } from "../../stores/stores-context.js";
 import { CopyField } from "./copy-field.js";
 import { NumberField } from "./number-field.js";
@@ -10,18 +10,10 @@ import { ScheduleEditor } from "./schedule-editor.js";
 import { buildSettingsUpdate, toDraft, type SettingsDraft } from "./settings-draft.js";
 
 export function SettingsPage({ clipboard }: { clipboard?: Pick<Clipboard, "writeText"> }) {
-  const loading = useDomain("settings", (s) => s.loading);
-  const loaded = useDomain("settings", (s) => s.loaded);
-  const error = useDomain("settings", (s) => s.error);
-  const load = useDomain("settings", (s) => s.load);
-  useEffect(() => void load(), [load]);
   return (
-    <>
-      <h1>Settings</h1>
-      <LoadGate state={{ loading, loaded, error }} onRetry={() => void load()} what="settings">
-        {() => <SettingsContent clipboard={clipboard} />}
-      </LoadGate>
-    </>
+    <DomainPage domain="settings" title="Settings" what="settings" loadOnMount>
+      {() => <SettingsContent clipboard={clipboard} />}
+    </DomainPage>
   );
 }
 

@@ -1,7 +1,7 @@
 import { useId, useMemo, useState, type ReactNode } from "react";
 import type { TelemetryHistory } from "../../../src-contract/index.js";
 import { formatNumber, formatReading } from "../../components/format.js";
-import { LoadGate } from "../../components/load-gate.js";
+import { DomainPage } from "../../components/load-gate.js";
 import { Notice } from "../../components/notice.js";
 import { useDomain } from "../../stores/stores-context.js";
 import { TelemetryChart, type ChartLimit } from "./telemetry-chart.js";
@@ -17,17 +17,10 @@ const LIMIT_RED = "#f7768e";
 const RESUME_AMBER = "#e0af68";
 
 export function ThermalsPage() {
-  const loading = useDomain("telemetry", (s) => s.loading);
-  const loaded = useDomain("telemetry", (s) => s.loaded);
-  const error = useDomain("telemetry", (s) => s.error);
-  const load = useDomain("telemetry", (s) => s.load);
   return (
-    <>
-      <h1>Thermals</h1>
-      <LoadGate state={{ loading, loaded, error }} onRetry={() => void load()} what="telemetry">
-        {() => <ThermalsContent />}
-      </LoadGate>
-    </>
+    <DomainPage domain="telemetry" title="Thermals" what="telemetry">
+      {() => <ThermalsContent />}
+    </DomainPage>
   );
 }
 
