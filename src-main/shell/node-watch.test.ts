@@ -3,20 +3,9 @@ import type { DashboardCallName, DashboardCallOutcome, EarningsSummary, NodeStat
 import { createFakeTime, settle } from "../common/index.js";
 import { createNodeWatch } from "./node-watch.js";
 import type { OwnerNotifier } from "./owner-notifications.js";
+import { waitingNodeStatus } from "./shell.test-support.js";
 
-const status: NodeStatusView = {
-  peerId: "12D3KooWpeer",
-  addresses: [],
-  mode: "when-idle",
-  resumeMode: "when-idle",
-  tray: "waiting-for-idle",
-  decision: null,
-  models: [],
-  peers: 0,
-  workersSeen: 0,
-  jobs: { answered: 0, failed: 0, gone: 0, tokensGenerated: 0 },
-  startedAt: 1,
-};
+const status = waitingNodeStatus;
 const zero = { pending: 0, held: 0, payable: 0, forfeited: 0 };
 const earnings: EarningsSummary = { available: false, unit: "credits", totals: { today: zero, last7Days: zero, last30Days: zero }, perDay: [], perModel: [] };
 const answeredJob = { type: "job" as const, job: { jobId: "j", model: "m", requester: "r", state: "answered" as const, generatedTokens: 3, startedAt: 1, endedAt: 2, detail: "stop" } };

@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { decodeBridgeError } from "../../src-contract/bridge-error.js";
-import { dashboardCallNames, IPC_EVENT_CHANNEL, type DashboardApi, type DashboardEvent, type NodeStatusView } from "../../src-contract/index.js";
+import { dashboardCallNames, IPC_EVENT_CHANNEL, type DashboardApi, type DashboardEvent } from "../../src-contract/index.js";
+import { waitingNodeStatus } from "./shell.test-support.js";
 
 class FakeIpcRenderer extends EventEmitter {
   answers = new Map<string, unknown>();
@@ -15,19 +16,7 @@ vi.mock("electron", () => {
   return { contextBridge: { exposeInMainWorld: (key: string, api: unknown) => electron.exposed.set(key, api) }, ipcRenderer: electron.ipc.current };
 });
 
-const status = {
-  peerId: "12D3KooWpeer",
-  addresses: [],
-  mode: "when-idle",
-  resumeMode: "when-idle",
-  tray: "waiting-for-idle",
-  decision: null,
-  models: [],
-  peers: 0,
-  workersSeen: 0,
-  jobs: { answered: 0, failed: 0, gone: 0, tokensGenerated: 0 },
-  startedAt: 1,
-} satisfies NodeStatusView;
+const status = waitingNodeStatus;
 
 let ipc: FakeIpcRenderer;
 let api: DashboardApi;

@@ -6,6 +6,7 @@ import { MODE_LABELS, MODES, TRAY_LABELS } from "../../components/labels.js";
 import { DomainPage } from "../../components/load-gate.js";
 import { ToggleSwitch } from "../../components/toggle-switch.js";
 import { useDomain } from "../../stores/stores-context.js";
+import { AddressList } from "../../components/address-list.js";
 
 export function OverviewPage({ now = Date.now }: { now?: () => number }) {
   return (
@@ -69,13 +70,7 @@ function OverviewContent({ now }: { now: () => number }) {
           {status.addresses.length > 0 ? (
             <details>
               <summary>Listening addresses ({status.addresses.length})</summary>
-              <ul className="plain-list">
-                {status.addresses.map((address) => (
-                  <li key={address}>
-                    <code className="break">{address}</code>
-                  </li>
-                ))}
-              </ul>
+              <AddressList addresses={status.addresses} />
             </details>
           ) : null}
         </section>

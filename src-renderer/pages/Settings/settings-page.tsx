@@ -8,6 +8,7 @@ import { CopyField } from "./copy-field.js";
 import { NumberField } from "./number-field.js";
 import { ScheduleEditor } from "./schedule-editor.js";
 import { buildSettingsUpdate, toDraft, type SettingsDraft } from "./settings-draft.js";
+import { AddressList } from "../../components/address-list.js";
 
 export function SettingsPage({ clipboard }: { clipboard?: Pick<Clipboard, "writeText"> }) {
   return (
@@ -188,13 +189,7 @@ function SwarmSection({ settings }: { settings: SettingsView }) {
           {swarm.bootstrap.length === 0 ? (
             "None (local network discovery only)"
           ) : (
-            <ul className="plain-list">
-              {swarm.bootstrap.map((address) => (
-                <li key={address}>
-                  <code className="break">{address}</code>
-                </li>
-              ))}
-            </ul>
+            <AddressList addresses={swarm.bootstrap} />
           )}
         </dd>
       </dl>
