@@ -48,6 +48,8 @@ function setup(overrides: Partial<CoreProcessDeps> = {}) {
     createDashboardService: vi.fn(async () => service),
     generateIdentityBytes: async () => new Uint8Array(68).fill(7),
     identityFromBytes: vi.fn((bytes: Uint8Array) => ({ bytes }) as never),
+    readIdentityFileBytes: vi.fn(async () => undefined),
+    removeFile: vi.fn(async () => {}),
     clock: time.clock,
     timers: time.timers,
     logger: createSilentLogger(),
@@ -90,6 +92,29 @@ describe("the core in Electron's utilityProcess", () => {
     await settle();
     expect(port.responses()[1]).toEqual({ type: "response", id: 2, outcome: { ok: true, value: status } });
     expect(handlers.getStatus).toHaveBeenCalled();
+  });
+
+  it("moves a key made before the keyring existed into it: the same key is handed over, then its plaintext file removed", async () => {
+    const plaintext = new Uint8Array(68).fill(9);
+    const { port, deps } = setup({ readIdentityFileBytes: vi.fn(async (file: string) => (file === "/data/identity.key" ? plaintext : undefined)) });
+    port.deliver({ type: "request", id: 1, method: "generateIdentity" });
+    await settle();
+    const handed = Buffer.from(plaintext).toString("base64");
+    expect(port.responses()[0]).toEqual({ type: "response", id: 1, outcome: { ok: true, value: { privateKey: handed } } });
+    expect(deps.removeFile).not.toHaveBeenCalled();
+
+    port.deliver({ type: "request", id: 2, method: "start", params: { privateKey: handed, identityStorage } });
+    await settle();
+    expect(port.responses()[1]!.outcome).toMatchObject({ ok: true });
+    expect(deps.removeFile).toHaveBeenCalledWith("/data/identity.key");
+  });
+
+  it("keeps a plaintext key file that differs from the keyring's key", async () => {
+    const { port, deps } = setup({ readIdentityFileBytes: vi.fn(async () => new Uint8Array(68).fill(9)) });
+    port.deliver({ type: "request", id: 1, method: "start", params: { privateKey: Buffer.alloc(68, 3).toString("base64"), identityStorage } });
+    await settle();
+    expect(port.responses()[0]!.outcome).toMatchObject({ ok: true });
+    expect(deps.removeFile).not.toHaveBeenCalled();
   });
 
   it("lets the node keep its own 0600 file when the shell has no keyring", async () => {

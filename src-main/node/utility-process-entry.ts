@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { PrivateKey } from "@libp2p/interface";
 import { dispatchDashboardCall } from "../../src-contract/index.js";
@@ -10,7 +11,7 @@ import {
   type CoreToMainMessage,
 } from "../../src-contract/core-port.js";
 import { backgroundTimers, createLogger, InferSwarmError, systemClock, type Clock, type Logger, type Timers } from "../common/index.js";
-import { generateIdentityBytes, identityFromBytes } from "../swarm/index.js";
+import { generateIdentityBytes, identityFromBytes, readIdentityFileBytes } from "../swarm/index.js";
 import { createDashboardService, type DashboardService, type DashboardServiceOptions } from "./dashboard-service.js";
 import { parseNodeConfig, readNodeConfigFile, type NodeConfig } from "./node-config.js";
 import { defaultNodePaths, type NodePaths } from "./node-paths.js";
@@ -31,6 +32,9 @@ export interface CoreProcessDeps {
   createDashboardService(options: DashboardServiceOptions): Promise<DashboardService>;
   generateIdentityBytes(): Promise<Uint8Array>;
   identityFromBytes(bytes: Uint8Array, origin: string): PrivateKey;
+  /** The headless node's 0600 key file, if one exists (a key made before the keyring was available). */
+  readIdentityFileBytes(file: string): Promise<Uint8Array | undefined>;
+  removeFile(file: string): Promise<void>;
   clock: Clock;
   timers: Timers;
   logger: Logger;
@@ -84,10 +88,36 @@ export function runCoreProcess(deps: CoreProcessDeps): CoreProcess {
       }
       service.subscribe((event) => post({ type: "event", event }));
       phase = "running";
+      if (params.privateKey !== null) await forgetMovedPlaintextKey(params.privateKey);
       return { peerId: node.peerId };
     } catch (error) {
       phase = "waiting";
       throw error;
+    }
+  }
+
+  const plaintextIdentityFile = path.join(deps.paths.dataDir, "identity.key");
+
+  /**
+   * A key created while no keyring was available lives in a 0600 file. When the keyring appears, that key
+   * (not a new one: the peer id and its reputation are kept) is handed to the shell to encrypt, and once the
+   * node has started from the keyring's copy, the plaintext file goes.
+   */
+  async function identityForTheKeyring(): Promise<Uint8Array> {
+    const existing = await deps.readIdentityFileBytes(plaintextIdentityFile);
+    if (existing) logger.info({ file: plaintextIdentityFile }, "moving the node's existing key into the OS keyring");
+    return existing ?? (await deps.generateIdentityBytes());
+  }
+
+  async function forgetMovedPlaintextKey(keyringKeyBase64: string): Promise<void> {
+    try {
+      const existing = await deps.readIdentityFileBytes(plaintextIdentityFile);
+      if (existing && Buffer.from(existing).toString("base64") === keyringKeyBase64) {
+        await deps.removeFile(plaintextIdentityFile);
+        logger.info({ file: plaintextIdentityFile }, "the node's key is now kept only in the OS keyring; removed its plaintext file");
+      }
+    } catch (error) {
+      logger.warn({ err: error, file: plaintextIdentityFile }, "could not remove the plaintext copy of the node's key; delete it by hand");
     }
   }
 
@@ -102,7 +132,7 @@ export function runCoreProcess(deps: CoreProcessDeps): CoreProcess {
   async function run(request: CoreRequest): Promise<unknown> {
     switch (request.method) {
       case "generateIdentity":
-        return { privateKey: Buffer.from(await deps.generateIdentityBytes()).toString("base64") } satisfies CoreResult<"generateIdentity">;
+        return { privateKey: Buffer.from(await identityForTheKeyring()).toString("base64") } satisfies CoreResult<"generateIdentity">;
       case "start":
         return start(request.params);
       case "stop":
@@ -164,6 +194,8 @@ if (parentPort) {
     createDashboardService,
     generateIdentityBytes,
     identityFromBytes,
+    readIdentityFileBytes,
+    removeFile: (file) => rm(file, { force: true }),
     clock: systemClock,
     timers: backgroundTimers,
     logger: createLogger({ name: "inferswarm-core", level: process.env.INFERSWARM_LOG_LEVEL ?? "info" }),

@@ -5,7 +5,7 @@ export { ADVERT_TOPIC, ADVERT_LIMITS, capacityAdvertBodySchema, signedCapacityAd
 export type { CapacityAdvertBody, SignedCapacityAdvert, AdvertisedModel } from "./capacity-advert.js";
 export { SwarmError, type SwarmErrorCode } from "./swarm-errors.js";
 export { createSwarmNode, DEFAULT_LISTEN, SWARM_DHT_PROTOCOL, type SwarmNode, type SwarmNodeOptions, type SwarmLibp2p, type SwarmServices } from "./swarm-node.js";
-export { loadOrCreateIdentity, generateIdentityBytes, identityFromBytes } from "./swarm-identity.js";
+export { loadOrCreateIdentity, readIdentityFileBytes, generateIdentityBytes, identityFromBytes } from "./swarm-identity.js";
 export { generateSwarmKey, parseSwarmKey } from "./swarm-key.js";
 export { createFrameStream, type FrameStream, type ReadFrameOptions, type WriteFrameOptions } from "./frame-stream.js";
 export { registerJobHandler, type JobHandler, type JobHandlerOptions, type JobOutcome } from "./job-worker.js";

@@ -13,11 +13,20 @@ const ED25519_PROTOBUF_BYTES = 68;
  * refused rather than silently fixed, because the key may already have leaked.
  */
 export async function loadOrCreateIdentity(file: string): Promise<PrivateKey> {
+  const bytes = await readIdentityFileBytes(file);
+  return bytes === undefined ? createIdentity(file) : decodeIdentity(bytes, file);
+}
+
+/**
+ * An identity file's key bytes, checked (a regular file, mode 0600, an Ed25519 key), or undefined when there
+ * is none. The desktop app uses it to move a key created before a keyring was available into the keyring.
+ */
+export async function readIdentityFileBytes(file: string): Promise<Uint8Array | undefined> {
   const existing = await stat(file).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return undefined;
     throw error;
   });
-  if (existing === undefined) return createIdentity(file);
+  if (existing === undefined) return undefined;
   if (!existing.isFile()) {
     throw new SwarmError("SWARM_IDENTITY_INVALID", `The identity path ${file} is not a file; remove it or point the node at another identity file.`, { retryable: false });
   }
@@ -38,7 +47,8 @@ export async function loadOrCreateIdentity(file: string): Promise<PrivateKey> {
   } finally {
     await handle.close();
   }
-  return decodeIdentity(bytes, file);
+  decodeIdentity(bytes, file);
+  return bytes;
 }
 
 /**
