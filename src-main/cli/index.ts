@@ -1,2 +1,2 @@
 // The cli module's door: the `inferswarm` command line, run by bin/inferswarm.js and `npm run cli`.
-export { buildProgram, runCli } from "./program.js";
+export { buildProgram, runCli, type CliDeps } from "./program.js";

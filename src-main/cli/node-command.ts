@@ -12,6 +12,7 @@ import {
   type NodeEvent,
   type NodePaths,
   type RunningNode,
+  type StartNodeDeps,
 } from "../node/index.js";
 
 export interface NodeCommandOptions {
@@ -34,8 +35,11 @@ export interface NodeCommandOptions {
   replayGpu?: string;
 }
 
+/** Parts of the node a caller may replace: only what tests and benchmarks need. */
+export type NodeCommandDeps = Pick<StartNodeDeps, "serveModelAs">;
+
 /** `inferswarm node`: runs a headless node until SIGINT/SIGTERM, printing what it does. */
-export async function runNodeCommand(options: NodeCommandOptions): Promise<number> {
+export async function runNodeCommand(options: NodeCommandOptions, deps: NodeCommandDeps = {}): Promise<number> {
   if (options.home) process.env.INFERSWARM_HOME = options.home;
   const paths = defaultNodePaths();
   const configFile = options.config ?? path.join(paths.configDir, "node.json");
@@ -69,7 +73,7 @@ export async function runNodeCommand(options: NodeCommandOptions): Promise<numbe
 
   const logger = createLogger({ level: process.env.INFERSWARM_LOG_LEVEL ?? "warn" });
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const node = await startNode(config, { paths, logger });
+  const node = await startNode(config, { paths, logger, ...deps });
   let dashboard: { service: DashboardService; server: DashboardServer } | undefined;
   try {
     dashboard = config.dashboard.enabled ? await startDashboard(node, config, paths, logger) : undefined;

@@ -1,10 +1,15 @@
 import { Command, InvalidArgumentError } from "commander";
 import { isInferSwarmError } from "../common/index.js";
 import { runGenerate } from "./generate-command.js";
-import { runNodeCommand } from "./node-command.js";
+import { runNodeCommand, type NodeCommandDeps } from "./node-command.js";
 
 /** Builds the `inferswarm` command line; `runCli` parses and runs it. */
-export function buildProgram(): Command {
+/** What a caller may swap in (tests and bench/trust start dishonest workers through it). */
+export interface CliDeps {
+  startNodeDeps?: NodeCommandDeps;
+}
+
+export function buildProgram(deps: CliDeps = {}): Command {
   const program = new Command()
   .name("inferswarm")
   .description("InferSwarm: lend an idle GPU to a peer-to-peer LLM inference swarm.")
@@ -68,16 +73,16 @@ const collect = (value: string, previous: string[]) => [...previous, value];
     .option("--no-dashboard", "do not serve the dashboard")
     .option("--replay-gpu <name>", "no GPU here: replay a recorded nvidia-smi capture (rtx4080super, rtx4090, 2x-rtx5090) for telemetry")
     .action(async (options) => {
-      process.exitCode = await runNodeCommand(options);
+      process.exitCode = await runNodeCommand(options, deps.startNodeDeps);
     });
 
   return program;
 }
 
 /** Runs the CLI; errors with a stable code become one line on stderr and exit code 2. */
-export async function runCli(argv: readonly string[]): Promise<void> {
+export async function runCli(argv: readonly string[], deps: CliDeps = {}): Promise<void> {
   try {
-    await buildProgram().parseAsync([...argv]);
+    await buildProgram(deps).parseAsync([...argv]);
   } catch (error) {
     if (!isInferSwarmError(error)) throw error;
     console.error(`inferswarm: ${error.message} [${error.code}]`);

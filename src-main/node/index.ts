@@ -2,5 +2,6 @@
 export { startNode, type RunningNode, type NodeStatus, type NodeEvent, type ServedModel, type StartNodeDeps } from "./start-node.js";
 export { nodeConfigSchema, servedModelSchema, parseNodeConfig, readNodeConfigFile, type NodeConfig, type NodeConfigInput, type ServedModelConfig } from "./node-config.js";
 export { defaultNodePaths, type NodePaths } from "./node-paths.js";
-export { spawnNodeProcess, type NodeProcess } from "./node-process.js";
+export { spawnNodeProcess, type NodeProcess, type SpawnNodeOptions } from "./node-process.js";
 export { createDashboardService, type DashboardService, type DashboardServiceOptions } from "./dashboard-service.js";
+export { createCheatingModel, CHEAT_KINDS, type CheatKind } from "./cheating-model.js";

@@ -21,12 +21,24 @@ export interface NodeProcess {
  * waits (bounded) for its ready line. Local swarms (tests, benchmarks, the demo) are made of these, so a
  * worker can really be killed or frozen.
  */
-export async function spawnNodeProcess(args: string[], options: { readyTimeoutMs?: number } = {}): Promise<NodeProcess> {
+export interface SpawnNodeOptions {
+  readyTimeoutMs?: number;
+  /** "cheating-node": a dishonest worker for trust tests (src-main/cli/cheating-node.test-child.ts), configured by `env`. */
+  entry?: "inferswarm" | "cheating-node";
+  env?: Record<string, string>;
+}
+
+const ENTRIES = {
+  inferswarm: [path.join(repoRoot, "bin/inferswarm.js")],
+  "cheating-node": ["--import", "tsx", path.join(repoRoot, "src-main/cli/cheating-node.test-child.ts")],
+} as const;
+
+export async function spawnNodeProcess(args: string[], options: SpawnNodeOptions = {}): Promise<NodeProcess> {
   const home = await mkdtemp(path.join(os.tmpdir(), "inferswarm-worker-"));
   const proc = spawn(
     process.execPath,
-    [path.join(repoRoot, "bin/inferswarm.js"), "node", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--no-hardware", "--ready-json", ...(args.includes("--dashboard-port") ? [] : ["--no-dashboard"]), ...args],
-    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: process.env },
+    [...ENTRIES[options.entry ?? "inferswarm"], "node", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--no-hardware", "--ready-json", ...(args.includes("--dashboard-port") ? [] : ["--no-dashboard"]), ...args],
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } },
   );
   const output: string[] = [];
   proc.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));

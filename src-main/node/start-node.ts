@@ -79,6 +79,8 @@ export interface StartNodeDeps {
   schedulerOptions?: SchedulerOptions;
   /** The node's identity when it is kept elsewhere (the desktop's OS keyring); else `<dataDir>/identity.key` (0600). */
   privateKey?: PrivateKey;
+  /** Tests and bench/trust only: replaces each loaded model with what the node really serves (a cheater). */
+  serveModelAs?: (model: LoadedModel) => LoadedModel;
 }
 
 /**
@@ -106,12 +108,13 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       // Describing first hashes the file once; calibration and both loads reuse that hash.
       const info = await engine.describeModel(file);
       const calibration = await ensureNodeCalibration({ engine, referenceModelPath: file, referenceModelSha256: info.sha256, store, logger });
-      const model = await engine.loadModel(file, {
+      const loaded = await engine.loadModel(file, {
         threads: config.threads === "calibrate" ? calibration.threads : config.threads,
         maxActiveJobs: modelConfig.maxActiveJobs,
         maxQueuedJobs: modelConfig.maxQueuedJobs,
         contextSize: modelConfig.contextSize,
       });
+      const model = deps.serveModelAs ? deps.serveModelAs(loaded) : loaded;
       served.push({ config: modelConfig, model, tokensPerSecond: calibration.decodeTokensPerSecond });
       logger.info({ model: model.info.name, sha256: model.info.sha256.slice(0, 12), threads: model.threads, tokensPerSecond: calibration.decodeTokensPerSecond }, "serving model");
     }
