@@ -59,7 +59,7 @@ async function ask(cheat: CheatKind, promptIndex: number) {
     maxTokens,
     stop: [],
     resumeTokens: [],
-  });
+  }, {});
   const tokens: number[] = [];
   let end: Extract<WorkerFrame, { type: "end" }> | undefined;
   for await (const frame of frames) {
