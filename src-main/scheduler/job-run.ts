@@ -1,4 +1,4 @@
-import type { Logger, Timers } from "../common/index.js";
+import type { Clock, Logger, Timers } from "../common/index.js";
 import { SwarmError, type JobRequest, type WorkerFrame } from "../swarm/index.js";
 import type { JobTransport } from "./scheduler-ports.js";
 import { createTokenStream } from "./token-stream.js";
@@ -34,6 +34,11 @@ export interface AttemptRecord {
   error?: AttemptError;
   /** Started by the hedge timer, beside a slow attempt. */
   hedge: boolean;
+  /** The answer position this attempt resumed from (tokens already received when it started). */
+  firstIndex: number;
+  /** Epoch ms: when the attempt was opened and when it closed (for receipts). */
+  startedAt: number;
+  finishedAt: number | undefined;
 }
 
 export interface JobRunResult {
@@ -79,6 +84,7 @@ export interface JobRunContext {
   selectWorker(request: JobRequest, exclude: ReadonlySet<string>, receivedTokens: number, signal: AbortSignal): Promise<string | undefined>;
   attemptClosed(peerId: string, outcome: WorkerOutcome): void;
   timers: Timers;
+  clock: Clock;
   logger: Logger;
   settings: JobRunSettings;
 }
@@ -192,7 +198,7 @@ export function startJobRun(ctx: JobRunContext, request: JobRequest, signal: Abo
     tried.add(peerId);
     const attempt: Attempt = {
       peerId,
-      record: { peerId, outcome: "aborted", tokensReceived: 0, hedge },
+      record: { peerId, outcome: "aborted", tokensReceived: 0, hedge, firstIndex: received.length, startedAt: ctx.clock.now(), finishedAt: undefined },
       controller: new AbortController(),
       closed: false,
       hedgeTimer: undefined,
@@ -233,6 +239,7 @@ export function startJobRun(ctx: JobRunContext, request: JobRequest, signal: Abo
     timers.clearTimeout(attempt.gapTimer);
     if (outcome !== "completed") attempt.controller.abort(new SwarmError("SWARM_ABORTED", `Attempt closed: ${outcome}.`, { retryable: false }));
     attempt.record.outcome = outcome;
+    attempt.record.finishedAt = ctx.clock.now();
     const described = error === undefined ? undefined : describe(error);
     if (described) attempt.record.error = described;
     if (leader === attempt) leader = undefined;

@@ -72,7 +72,7 @@ describe("scheduler: a job on a good worker", () => {
     const { tokens, result } = await drain(scheduler.runJob(jobRequest()), time);
     expectWholeAnswer(tokens, 10);
     expect(result).toMatchObject({ finishReason: "eos", tokens: answerIds(0, 10), text: answerText(10), workerPeerId: "a", promptTokens: 4, answerTokens: 10 });
-    expect(result?.attempts).toEqual([{ peerId: "a", outcome: "completed", tokensReceived: 10, hedge: false }]);
+    expect(result?.attempts).toEqual([{ peerId: "a", outcome: "completed", tokensReceived: 10, hedge: false, firstIndex: 0, startedAt: expect.any(Number), finishedAt: expect.any(Number) }]);
     expect(transport.calls[0]?.request.resumeTokens).toEqual([]);
     expect(transport.calls[0]?.frameDeadlineMs).toBe(JOB_LIMITS.frameDeadlineMs);
     expect(outcomes).toEqual([["a", { jobId: "job-0001", outcome: "completed", tokensReceived: 10 }]]);
@@ -139,6 +139,9 @@ describe("scheduler: failover resumes on the next worker without a gap or a repe
     expectWholeAnswer(tokens, 9);
     expect(transport.calls.map((call) => call.request.resumeTokens)).toEqual([[], answerIds(0, 2), answerIds(0, 5)]);
     expect(result?.attempts.map((attempt) => attempt.tokensReceived)).toEqual([2, 3, 4]);
+    // Each attempt says where in the answer it took over (its receipt covers the tokens from there).
+    expect(result?.attempts.map((attempt) => attempt.firstIndex)).toEqual([0, 2, 5]);
+    for (const attempt of result?.attempts ?? []) expect(attempt.finishedAt).toBeGreaterThanOrEqual(attempt.startedAt);
   });
 
   it("finishes with length, without another attempt, when the budget was spent before the worker failed", async () => {
@@ -397,8 +400,8 @@ describe("scheduler: hedged start", () => {
     expect(transport.calls[0]?.frames.some((frame) => frame.type === "tokens")).toBe(false);
     expect(result?.workerPeerId).toBe("b");
     expect(result?.attempts).toEqual([
-      { peerId: "a", outcome: "hedge-lost", tokensReceived: 0, hedge: false },
-      { peerId: "b", outcome: "completed", tokensReceived: 8, hedge: true },
+      { peerId: "a", outcome: "hedge-lost", tokensReceived: 0, hedge: false, firstIndex: 0, startedAt: expect.any(Number), finishedAt: expect.any(Number) },
+      { peerId: "b", outcome: "completed", tokensReceived: 8, hedge: true, firstIndex: 0, startedAt: expect.any(Number), finishedAt: expect.any(Number) },
     ]);
     // Losing a race is not a failure.
     expect(scheduler.backedOffUntil("a")).toBeUndefined();

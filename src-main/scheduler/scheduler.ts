@@ -137,7 +137,7 @@ export function createScheduler(components: SchedulerComponents): Scheduler {
         const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "request"}: ${issue.message}`).join("; ");
         return failedJobRun(String(request.jobId), new SwarmError("SWARM_BAD_REQUEST", `The job request is invalid (${issues}); fix it before sending.`, { retryable: false }));
       }
-      return startJobRun({ transport, selectWorker, attemptClosed, timers, logger, settings }, parsed.data, runOptions.signal);
+      return startJobRun({ transport, selectWorker, attemptClosed, timers, clock, logger, settings }, parsed.data, runOptions.signal);
     },
     backedOffUntil: (peerId) => backoff.backedOffUntil(peerId),
   };

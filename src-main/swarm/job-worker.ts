@@ -16,6 +16,11 @@ export interface JobOutcome {
   promptTokens: number;
   answerTokens: number;
   generatedTokens: number;
+  /** What the worker was asked and what it sent, for its receipts: the requester's receipt must match these. */
+  promptTokenIds: readonly number[];
+  resumeTokenIds: readonly number[];
+  /** The ids this worker sent in token frames (not the resumed ones). */
+  generatedTokenIds: readonly number[];
   durationMs: number;
 }
 
@@ -110,7 +115,7 @@ export async function registerJobHandler(node: SwarmLibp2p, options: JobHandlerO
 
     const model = options.resolveModel(request.modelSha256);
     if (!model) {
-      finished(summary(request, peerId, "error", "SWARM_MODEL_NOT_SERVED", 0, 0, 0));
+      finished(summary(request, peerId, "error", "SWARM_MODEL_NOT_SERVED", 0, 0, []));
       return refuse(frames, "SWARM_MODEL_NOT_SERVED", `This worker does not serve model ${request.modelSha256}; pick a worker that advertises it.`, true);
     }
 
@@ -144,6 +149,7 @@ export async function registerJobHandler(node: SwarmLibp2p, options: JobHandlerO
 
     let answerTokens = request.resumeTokens.length;
     let generatedTokens = 0;
+    const sentIds: number[] = [];
     const write = (frame: WorkerFrame) =>
       frames.writeFrame(frame, { deadlineMs: writeDeadlineMs, signal: controller.signal }).catch((error: unknown) => {
         if (error instanceof SwarmError && error.code === "SWARM_STALLED") stop("write-stalled");
@@ -164,7 +170,10 @@ export async function registerJobHandler(node: SwarmLibp2p, options: JobHandlerO
       const admitted = stats.accepting && (stats.active < stats.maxActive || stats.queued < stats.maxQueued);
       if (admitted) await write({ type: "accepted", queuePosition: stats.active < stats.maxActive ? 0 : stats.queued + 1 });
 
-      await pumpTokens(generation, request.resumeTokens.length, write, (count) => (generatedTokens += count));
+      await pumpTokens(generation, request.resumeTokens.length, write, (ids) => {
+        generatedTokens += ids.length;
+        sentIds.push(...ids);
+      });
       const result = await generation.result;
       answerTokens = result.tokens.length;
       await write({
@@ -175,10 +184,10 @@ export async function registerJobHandler(node: SwarmLibp2p, options: JobHandlerO
         generatedTokens: result.generatedTokenCount,
       });
       await frames.close();
-      finished({ ...summary(request, peerId, "end", undefined, answerTokens, generatedTokens, request.prompt.tokens.length), durationMs: performance.now() - startedAt });
+      finished({ ...summary(request, peerId, "end", undefined, answerTokens, generatedTokens, sentIds), durationMs: performance.now() - startedAt });
     } catch (error) {
       const reason = controller.signal.reason as StopReason | undefined;
-      const base = { ...summary(request, peerId, "error", undefined, answerTokens, generatedTokens, request.prompt.tokens.length), durationMs: performance.now() - startedAt };
+      const base = { ...summary(request, peerId, "error", undefined, answerTokens, generatedTokens, sentIds), durationMs: performance.now() - startedAt };
       if (reason === "gone" || reason === "write-stalled") {
         frames.abort("the requester went away");
         finished({ ...base, outcome: "gone", code: reason });
@@ -198,7 +207,7 @@ export async function registerJobHandler(node: SwarmLibp2p, options: JobHandlerO
    * Batches tokens (up to maxTokensPerFrame, or what arrived within maxBatchDelayMs) and sends a
    * keepalive when nothing was sent for a while (queued, or a long prompt being evaluated).
    */
-  async function pumpTokens(generation: GenerationStream, firstIndex: number, write: (frame: WorkerFrame) => Promise<void>, counted: (count: number) => void) {
+  async function pumpTokens(generation: GenerationStream, firstIndex: number, write: (frame: WorkerFrame) => Promise<void>, sent: (ids: readonly number[]) => void) {
     const iterator = generation[Symbol.asyncIterator]();
     let batch: GeneratedToken[] = [];
     let nextIndex = firstIndex;
@@ -208,7 +217,7 @@ export async function registerJobHandler(node: SwarmLibp2p, options: JobHandlerO
       if (batch.length === 0) return;
       const frame: WorkerFrame = { type: "tokens", index: nextIndex, ids: batch.map((t) => t.tokenId), texts: batch.map((t) => t.text) };
       nextIndex += batch.length;
-      counted(batch.length);
+      sent(frame.ids);
       batch = [];
       await write(frame);
       lastSentAt = performance.now();
@@ -287,6 +296,19 @@ function errorFrame(error: unknown): { code: string; message: string; retryable:
   return { code: "SWARM_INTERNAL", message: "The worker failed unexpectedly; resume the job on another worker.", retryable: true };
 }
 
-function summary(request: JobRequest, peerId: string, outcome: JobOutcome["outcome"], code: string | undefined, answerTokens: number, generatedTokens: number, promptTokens: number): JobOutcome {
-  return { jobId: request.jobId, peerId, modelSha256: request.modelSha256, outcome, ...(code !== undefined && { code }), promptTokens, answerTokens, generatedTokens, durationMs: 0 };
+function summary(request: JobRequest, peerId: string, outcome: JobOutcome["outcome"], code: string | undefined, answerTokens: number, generatedTokens: number, sentIds: readonly number[]): JobOutcome {
+  return {
+    jobId: request.jobId,
+    peerId,
+    modelSha256: request.modelSha256,
+    outcome,
+    ...(code !== undefined && { code }),
+    promptTokens: request.prompt.tokens.length,
+    answerTokens,
+    generatedTokens,
+    promptTokenIds: request.prompt.tokens,
+    resumeTokenIds: request.resumeTokens,
+    generatedTokenIds: sentIds,
+    durationMs: 0,
+  };
 }

@@ -266,7 +266,15 @@ describe("the job protocol on a real engine", () => {
     expect(frames[0]).toEqual({ type: "accepted", queuePosition: 0 });
     expect(frames.at(-1)).toEqual({ type: "end", finishReason: local.finishReason, promptTokens: job.prompt.tokens.length, answerTokens: local.tokens.length, generatedTokens: local.generatedTokenCount });
     await waitFor("the job outcome", () => outcomes.some((outcome) => outcome.jobId === job.jobId));
-    expect(outcomes.find((outcome) => outcome.jobId === job.jobId)).toMatchObject({ outcome: "end", peerId: requester.peerId, answerTokens: local.tokens.length });
+    // What the worker records for its receipt: exactly what it was asked and what it sent.
+    expect(outcomes.find((outcome) => outcome.jobId === job.jobId)).toMatchObject({
+      outcome: "end",
+      peerId: requester.peerId,
+      answerTokens: local.tokens.length,
+      promptTokenIds: job.prompt.tokens,
+      resumeTokenIds: [],
+      generatedTokenIds: local.tokens,
+    });
   });
 
   it("streams a job over WebSockets alone (a peer that can only reach the worker's /ws address)", async () => {
