@@ -55,11 +55,9 @@ const ownerSettingsSchema = z.object({
   resumeMode: contributionModeSchema.exclude(["paused"]).optional(),
 });
 
-const NOT_AVAILABLE_AMOUNTS = { pending: 0, held: 0, payable: 0, forfeited: 0 };
-
 /**
- * Builds the dashboard's view of a running node and applies the owner's actions to it. Earnings and
- * reputation answer `available: false` until the ledger and trust modules exist (#5): the panels then say
+ * Builds the dashboard's view of a running node and applies the owner's actions to it. Earnings come from
+ * the node's ledger; reputation answers `available: false` until trust runs on the node, and the panel says
  * so rather than show zeros that look like a verdict.
  */
 export async function createDashboardService(options: DashboardServiceOptions): Promise<DashboardService> {
@@ -70,6 +68,9 @@ export async function createDashboardService(options: DashboardServiceOptions): 
   const jobHistoryLength = options.jobHistoryLength ?? 200;
   const statusThrottleMs = options.statusThrottleMs ?? 250;
   const modelNames = new Map(node.served.map((s) => [s.model.info.sha256, s.model.info.name]));
+  // Models this node requested but does not serve are named from the swarm's adverts.
+  const modelName = (sha256: string) =>
+    modelNames.get(sha256) ?? node.adverts.freshAdverts().flatMap((a) => a.models).find((m) => m.sha256 === sha256)?.name ?? sha256.slice(0, 12);
   const policy = node.policy;
 
   const emit = (event: DashboardEvent) => {
@@ -183,15 +184,20 @@ export async function createDashboardService(options: DashboardServiceOptions): 
         },
       };
     },
-    getEarnings: async (): Promise<EarningsSummary> => ({
-      available: false,
-      unit: "credits",
-      totals: { today: NOT_AVAILABLE_AMOUNTS, last7Days: NOT_AVAILABLE_AMOUNTS, last30Days: NOT_AVAILABLE_AMOUNTS },
-      perDay: [],
-      perModel: [],
-    }),
-    exportEarningsCsv: async () => {
-      throw new DashboardCallError("LEDGER_UNAVAILABLE", "This node has no earnings ledger yet, so there is nothing to export.");
+    getEarnings: async (): Promise<EarningsSummary> => {
+      const summary = node.earnings.ledger.summary({ days: 30 });
+      return {
+        available: true,
+        unit: summary.unit,
+        totals: summary.totals,
+        perDay: summary.perDay,
+        perModel: summary.perModel.map((row) => ({ ...row, model: modelName(row.model) })),
+      };
+    },
+    exportEarningsCsv: async ({ days }) => {
+      const now = Date.now();
+      const csv = node.earnings.ledger.exportCsv({ from: now - days * 86_400_000, to: now + 1, modelName: (sha256) => modelName(sha256) });
+      return { fileName: `inferswarm-earnings-${new Date(now).toISOString().slice(0, 10)}-${days}d.csv`, csv };
     },
     getReputation: async () => ({ available: false, score: null, tier: null, history: [] }),
     listJobs: async ({ limit }) => ({ jobs: [...jobs.values()].reverse().slice(0, limit) }),
@@ -250,7 +256,7 @@ export async function createDashboardService(options: DashboardServiceOptions): 
     if (event.type === "job-started") {
       upsertJob({
         jobId: event.jobId,
-        model: modelNames.get(event.modelSha256) ?? event.modelSha256.slice(0, 12),
+        model: modelName(event.modelSha256),
         requester: event.peerId.slice(-8),
         state: "running",
         generatedTokens: 0,
@@ -264,7 +270,7 @@ export async function createDashboardService(options: DashboardServiceOptions): 
       const started = jobs.get(o.jobId);
       upsertJob({
         jobId: o.jobId,
-        model: modelNames.get(o.modelSha256) ?? o.modelSha256.slice(0, 12),
+        model: modelName(o.modelSha256),
         requester: o.peerId.slice(-8),
         state: o.outcome === "end" ? "answered" : o.outcome === "gone" ? "requester-gone" : "failed",
         generatedTokens: o.generatedTokens,

@@ -24,6 +24,7 @@ import {
 } from "../swarm/index.js";
 import type { NodeConfig, ServedModelConfig } from "./node-config.js";
 import type { NodePaths } from "./node-paths.js";
+import { startNodeEarnings, type NodeEarnings } from "./node-earnings.js";
 
 export interface ServedModel {
   config: ServedModelConfig;
@@ -52,7 +53,10 @@ export interface RunningNode {
   readonly peerId: string;
   readonly swarm: SwarmNode;
   readonly engine: Engine;
+  /** The requester side: every job it finishes is paid with signed receipts (see node-earnings.ts). */
   readonly scheduler: Scheduler;
+  /** The ledger and the receipt protocol. */
+  readonly earnings: NodeEarnings;
   readonly adverts: AdvertService;
   readonly served: readonly ServedModel[];
   readonly policy: PolicyController | undefined;
@@ -171,6 +175,19 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
     swarm.libp2p.addEventListener("peer:connect", onPeer(true));
     swarm.libp2p.addEventListener("peer:disconnect", onPeer(false));
 
+    const earnings = await startNodeEarnings({
+      libp2p: swarm.libp2p,
+      privateKey,
+      peerId: swarm.peerId,
+      dataDir: deps.paths.dataDir,
+      logger,
+      ownPriceOf: (sha256) => served.find((s) => s.model.info.sha256 === sha256)?.config.pricePer1kTokens,
+      advertisedPriceOf: (peerId, sha256) => adverts.freshAdverts().find((a) => a.peerId === peerId)?.models.find((m) => m.sha256 === sha256)?.pricePer1kTokens,
+      // Reputation (trust) takes these over; until then they are logged by the receipt handler.
+      onMisbehaviour: () => undefined,
+    });
+    cleanups.push(() => earnings.stop());
+
     const jobs = { answered: 0, failed: 0, gone: 0, tokensGenerated: 0 };
     const bySha = new Map(served.map((s) => [s.model.info.sha256, s.model]));
     let jobHandler: JobHandler | undefined;
@@ -185,6 +202,7 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
           else if (outcome.outcome === "gone") jobs.gone++;
           else jobs.failed++;
           jobs.tokensGenerated += outcome.generatedTokens;
+          earnings.jobFinished(outcome);
           adverts.updateAdvert(advertState());
           emit({ type: "job", outcome });
         },
@@ -218,7 +236,7 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       };
     }
 
-    const scheduler = createScheduler({
+    const routing = createScheduler({
       transport: createJobTransport(swarm.libp2p, { logger }),
       candidates: adverts,
       latency: createLatencyProbe(swarm.libp2p),
@@ -227,12 +245,25 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       logger,
       options: deps.schedulerOptions,
     });
+    // Every job this node requests is paid: receipts go out once its answer is complete (never delaying it).
+    const scheduler: Scheduler = {
+      ...routing,
+      runJob(request, runOptions) {
+        const run = routing.runJob(request, runOptions);
+        run.result.then(
+          (result) => earnings.payForJob({ ...request, resumeTokens: [] }, result),
+          () => undefined,
+        );
+        return run;
+      },
+    };
 
     return {
       peerId: swarm.peerId,
       swarm,
       engine,
       scheduler,
+      earnings,
       adverts,
       served,
       policy,
