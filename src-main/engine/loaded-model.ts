@@ -1,5 +1,5 @@
 import type { LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
-import { asTokens } from "./llama-tokens.js";
+import { asToken, asTokens } from "./llama-tokens.js";
 import type { Logger } from "../common/index.js";
 import { abortError, EngineError } from "./engine-errors.js";
 import { streamGeneration, type GenerationResult, type GenerationStream, type SamplingOptions } from "./generation.js";
@@ -30,6 +30,10 @@ export interface LoadedModel {
   readonly calibration: ThreadCalibration | undefined;
   /** Tokens per sequence: prompt + answer must fit. */
   readonly contextSize: number;
+  /** The end-of-sequence token, for validators that score an answer's end (undefined if the model has none). */
+  readonly eosToken: number | undefined;
+  /** Whether generation ends on this token (EOS, EOT…): such a token ends an answer with finish "eos". */
+  isEndOfGenerationToken(token: number): boolean;
   /** Prompt text as generation sees it: BOS, then the text without an added leading space. */
   tokenizePrompt(text: string): number[];
   tokenize(text: string): number[];
@@ -164,6 +168,8 @@ export function createLoadedModel(parts: LoadedModelParts): LoadedModel {
     threads: parts.threads,
     calibration: parts.calibration,
     contextSize,
+    eosToken: model.tokens.eos ?? undefined,
+    isEndOfGenerationToken: (token) => Number.isInteger(token) && token >= 0 && token < info.vocabularySize && model.isEogToken(asToken(token)),
     tokenizePrompt,
     tokenize: (text) => model.tokenize(text, false),
     detokenize: (tokens) => model.detokenize(asTokens(tokens), false),

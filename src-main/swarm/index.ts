@@ -22,3 +22,19 @@ export {
   type AdvertDropReason,
 } from "./adverts.js";
 export { installSwarmProcessGuards } from "./process-guards.js";
+export { VERIFY_PROTOCOL_ID, VERIFY_LIMITS, verifyRequestSchema, verifyResponseSchema } from "./verify-protocol.js";
+export type { VerifyRequest, VerifyRequestInput, VerifyResponse, VerifyErrorCode } from "./verify-protocol.js";
+export {
+  registerVerifyHandler,
+  requestVerification,
+  signAttestation,
+  verifyAttestationSignature,
+  attestationSigner,
+  type VerifyHandler,
+  type VerifyHandlerOptions,
+  type VerifyingModel,
+  type RequestVerificationOptions,
+} from "./verify-service.js";
+export { RECEIPT_PROTOCOL_ID, RECEIPT_EXCHANGE_LIMITS, RECEIPT_REJECTION_CODES, receiptRequestFrameSchema, receiptAnswerFrameSchema } from "./receipt-protocol.js";
+export type { ReceiptRequestFrame, ReceiptAnswerFrame, ReceiptRejectionCode } from "./receipt-protocol.js";
+export { registerReceiptHandler, sendReceipt, sendAttestation, compareWithFinishedJob, type ReceiptHandler, type ReceiptHandlerOptions, type SendReceiptOptions } from "./receipt-exchange.js";
