@@ -1,6 +1,4 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
 import fastifyStatic from "@fastify/static";
 import fastifyWebsocket from "@fastify/websocket";
@@ -18,6 +16,7 @@ import {
   type DashboardHandlers,
 } from "../../src-contract/index.js";
 import { createSilentLogger, InferSwarmError, type Logger } from "../common/index.js";
+import { bearerToken, createSecretMatcher, isAllowedHostHeader, loadOrCreateSecretFile } from "./local-http-guards.js";
 
 export interface DashboardServerOptions {
   handlers: DashboardHandlers;
@@ -60,12 +59,8 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
   const host = options.host ?? "127.0.0.1";
   const maxSockets = options.maxSockets ?? 16;
   const maxSocketBufferBytes = options.maxSocketBufferBytes ?? 4 * 1024 * 1024;
-  const expectedToken = Buffer.from(options.token);
-  const tokenMatches = (candidate: string | undefined) => {
-    if (candidate === undefined) return false;
-    const given = Buffer.from(candidate);
-    return given.length === expectedToken.length && timingSafeEqual(given, expectedToken);
-  };
+  const matchToken = createSecretMatcher([options.token]);
+  const tokenMatches = (candidate: string | undefined) => matchToken(candidate) !== undefined;
 
   const app: FastifyInstance = Fastify({ bodyLimit: options.maxBodyBytes ?? 64 * 1024, logger: false, return503OnClosing: true });
   await app.register(fastifyWebsocket, { options: { maxPayload: 4096 } });
@@ -73,9 +68,7 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
   let port = 0;
   // DNS rebinding: a web page on another origin that resolves its name to 127.0.0.1 must not reach the node.
   app.addHook("onRequest", async (request, reply) => {
-    const hostHeader = request.headers.host ?? "";
-    const allowed = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`];
-    if (!allowed.includes(hostHeader)) {
+    if (!isAllowedHostHeader(request.headers.host, host, port)) {
       return reply.code(421).send({ ok: false, error: { code: "BAD_HOST", message: `This dashboard answers only on ${host}:${port}.` } });
     }
     reply.header("X-Content-Type-Options", "nosniff");
@@ -84,8 +77,7 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
   });
 
   app.post(`${BRIDGE_CALL_PATH}:name`, async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
-    const authorization = request.headers.authorization;
-    if (!tokenMatches(authorization?.startsWith("Bearer ") ? authorization.slice(7) : undefined)) {
+    if (!tokenMatches(bearerToken(request.headers.authorization))) {
       return reply.code(401).send({ ok: false, error: { code: "UNAUTHORIZED", message: "Open the dashboard with the URL the node printed (it carries the token)." } });
     }
     const outcome = await dispatchDashboardCall(options.handlers, request.params.name, request.body ?? {});
@@ -177,26 +169,6 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
 }
 
 /** A random token kept beside the node's data (0600), so the printed URL stays valid across restarts. */
-export async function loadOrCreateDashboardToken(file: string): Promise<string> {
-  try {
-    const token = (await readFile(file, "utf8")).trim();
-    if (/^[A-Za-z0-9_-]{32,256}$/.test(token)) return token;
-    throw new InferSwarmError("API_TOKEN_INVALID", `The dashboard token file ${file} does not hold a token; delete it to make a new one.`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-  const token = randomBytes(32).toString("base64url");
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const handle = await open(file, "wx", 0o600).catch(async (error: NodeJS.ErrnoException) => {
-    // Another process created it meanwhile: use theirs.
-    if (error.code === "EEXIST") return undefined;
-    throw error;
-  });
-  if (!handle) return loadOrCreateDashboardToken(file);
-  try {
-    await handle.writeFile(token);
-  } finally {
-    await handle.close();
-  }
-  return token;
+export function loadOrCreateDashboardToken(file: string): Promise<string> {
+  return loadOrCreateSecretFile(file, { what: "dashboard token" });
 }

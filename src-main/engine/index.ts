@@ -10,3 +10,4 @@ export type { ThreadCalibration, ThreadMeasurement } from "./thread-calibration.
 export type { ModelInfo } from "./model-info.js";
 export type { JobSlotStats } from "./job-slots.js";
 export { EngineError, type EngineErrorCode } from "./engine-errors.js";
+export { loadModelTokenizer, type ModelTokenizer, type ChatMessage, type RenderedChat, type LoadModelTokenizerOptions } from "./model-tokenizer.js";

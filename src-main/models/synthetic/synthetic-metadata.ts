@@ -11,6 +11,14 @@ import type { Vocabulary } from "./vocabulary.js";
 /** llama.cpp's LLAMA_FTYPE values ("mostly X"). */
 const FILE_TYPES: Readonly<Record<SyntheticQuantization, number>> = { F32: 0, F16: 1, Q8_0: 7 };
 
+/**
+ * ChatML, as many instruct models ship it: the OpenAI gateway renders chats with a model's own template, so
+ * test models carry one too. The markers are plain text in this vocabulary (no special tokens).
+ */
+export const SYNTHETIC_CHAT_TEMPLATE =
+  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
 export function syntheticModelMetadata(
   spec: NormalizedSyntheticModelSpec,
   shape: ModelShape,
@@ -54,5 +62,6 @@ export function syntheticModelMetadata(
     ["tokenizer.ggml.eos_token_id", u32(EOS_TOKEN_ID)],
     ["tokenizer.ggml.add_bos_token", bool(true)],
     ["tokenizer.ggml.add_eos_token", bool(false)],
+    ["tokenizer.chat_template", string(SYNTHETIC_CHAT_TEMPLATE)],
   ];
 }

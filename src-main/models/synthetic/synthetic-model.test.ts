@@ -29,7 +29,7 @@ describe("writeSyntheticModel", () => {
     expect(Math.abs(other.fileSize - a.fileSize)).toBeLessThanOrEqual(64); // only the header's seed text differs
     // Pinned: the bytes must not change silently (peers compare content hashes). If a change to the
     // generator is intended, bump SYNTHETIC_GENERATOR_VERSION and update this value.
-    expect(a.sha256).toBe("21ebb5fd6a149d6b85895d025f9d1d08df4916784998bf3bee2c7111e27b77d6");
+    expect(a.sha256).toBe("fcdef14b58b52b07ba031c230233b5ea7f5dcc93caca4a340b21cc2c3b1f4312");
   });
 
   it.each([

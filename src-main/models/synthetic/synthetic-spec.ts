@@ -4,7 +4,7 @@ import type { ModelShape } from "./presets.js";
 import { MAX_VOCAB_SIZE, MIN_VOCAB_SIZE } from "./vocabulary.js";
 
 /** Bump whenever the bytes a spec produces change, so cached files are regenerated. */
-export const SYNTHETIC_GENERATOR_VERSION = 1;
+export const SYNTHETIC_GENERATOR_VERSION = 2;
 
 export const QUANTIZATIONS = ["F32", "F16", "Q8_0"] as const;
 export type SyntheticQuantization = (typeof QUANTIZATIONS)[number];
