@@ -33,6 +33,8 @@ export interface NodeCommandOptions {
   dashboard: boolean;
   dashboardPort?: number;
   replayGpu?: string;
+  verifyFraction?: number;
+  challengeMinutes?: number;
 }
 
 /** Parts of the node a caller may replace: only what tests and benchmarks need. */
@@ -59,6 +61,13 @@ export async function runNodeCommand(options: NodeCommandOptions, deps: NodeComm
         dashboard: { ...(fileConfig.dashboard as object | undefined), ...(!options.dashboard && { enabled: false }), ...(options.dashboardPort !== undefined && { port: options.dashboardPort }) },
       }),
       ...(options.mode && { policy: { ...(fileConfig.policy as object | undefined), mode: options.mode } }),
+      ...((options.verifyFraction !== undefined || options.challengeMinutes !== undefined) && {
+        trust: {
+          ...(fileConfig.trust as object | undefined),
+          ...(options.verifyFraction !== undefined && { verifyFraction: options.verifyFraction }),
+          ...(options.challengeMinutes !== undefined && { challengeEveryMinutes: options.challengeMinutes }),
+        },
+      }),
       serve: options.model?.length
         ? options.model.map((model) => ({
             ...(model.endsWith(".gguf") ? { path: model } : { preset: model }),

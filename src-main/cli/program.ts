@@ -30,6 +30,16 @@ const number = (name: string) => (value: string) => {
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number.`);
   return n;
 };
+const fraction = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a number from 0 to 1.`);
+  return n;
+};
+const nonNegativeNumber = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number, 0 or more.`);
+  return n;
+};
 const collect = (value: string, previous: string[]) => [...previous, value];
 
   program
@@ -71,6 +81,8 @@ const collect = (value: string, previous: string[]) => [...previous, value];
     .option("--ready-json", "print one JSON line with peer id and addresses once started (for scripts)")
     .option("--dashboard-port <port>", "serve the dashboard on 127.0.0.1:<port> (0: any free port; default 7480)", nonNegativeInt("--dashboard-port"))
     .option("--no-dashboard", "do not serve the dashboard")
+    .option("--verify-fraction <0..1>", "fraction of this node's requests whose answers a validator re-checks (default 0.1)", fraction("--verify-fraction"))
+    .option("--challenge-minutes <n>", "mean minutes between hidden challenges sent to other workers (0: none; default 10)", nonNegativeNumber("--challenge-minutes"))
     .option("--replay-gpu <name>", "no GPU here: replay a recorded nvidia-smi capture (rtx4080super, rtx4090, 2x-rtx5090) for telemetry")
     .action(async (options) => {
       process.exitCode = await runNodeCommand(options, deps.startNodeDeps);

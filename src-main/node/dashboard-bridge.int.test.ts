@@ -155,7 +155,7 @@ describe("the headless dashboard of a real node", () => {
     expect(await requester.earnings.ledger.verify()).toMatchObject({ entries: expect.any(Number) });
   });
 
-  it("says reputation is not available yet instead of showing zeros", async () => {
-    expect((await api.getReputation({})).available).toBe(false);
+  it("shows this node's standing as validators judged it: new, neutral, no verdicts yet", async () => {
+    expect(await api.getReputation({})).toEqual({ available: true, score: 0.5, tier: "new", history: [] });
   });
 });

@@ -57,8 +57,7 @@ const ownerSettingsSchema = z.object({
 
 /**
  * Builds the dashboard's view of a running node and applies the owner's actions to it. Earnings come from
- * the node's ledger; reputation answers `available: false` until trust runs on the node, and the panel says
- * so rather than show zeros that look like a verdict.
+ * the node's ledger, reputation from the verdicts validators sent about its work.
  */
 export async function createDashboardService(options: DashboardServiceOptions): Promise<DashboardService> {
   const { node } = options;
@@ -199,7 +198,8 @@ export async function createDashboardService(options: DashboardServiceOptions): 
       const csv = node.earnings.ledger.exportCsv({ from: now - days * 86_400_000, to: now + 1, modelName: (sha256) => modelName(sha256) });
       return { fileName: `inferswarm-earnings-${new Date(now).toISOString().slice(0, 10)}-${days}d.csv`, csv };
     },
-    getReputation: async () => ({ available: false, score: null, tier: null, history: [] }),
+    // This node as validators judged it (their verdicts reach it with its receipts), not a score it gives itself.
+    getReputation: async () => node.trust.ownStanding(),
     listJobs: async ({ limit }) => ({ jobs: [...jobs.values()].reverse().slice(0, limit) }),
     getModels: async () => ({
       installed: node.served.map((s) => ({

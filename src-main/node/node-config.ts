@@ -36,11 +36,6 @@ export const nodeConfigSchema = z
     threads: z.union([z.literal("calibrate"), z.number().int().min(1)]).default("calibrate"),
     /** Poll GPU telemetry and game detection (nvidia-smi, sysfs, /proc). */
     hardware: z.boolean().default(true),
-    /**
-     * Replay a recorded nvidia-smi capture instead of reading the GPU, on machines that have none (demos,
-     * the dashboard's e2e tests): the telemetry parser, the thermal charts and the policy's limits then run
-     * on real recorded numbers, and the dashboard labels them as a recording.
-     */
     /** The dashboard in a browser (headless rigs): loopback only, behind a token. */
     dashboard: z
       .object({
@@ -49,6 +44,22 @@ export const nodeConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Validation of this node's requests, and hidden challenges it sends to other workers. */
+    trust: z
+      .object({
+        /** Fraction of answers a validator re-checks; suspicious workers (new, too fast, often failing) are checked at `suspiciousVerifyFraction`. */
+        verifyFraction: z.number().min(0).max(1).default(0.1),
+        suspiciousVerifyFraction: z.number().min(0).max(1).default(0.5),
+        /** Mean minutes between hidden challenges (only a node serving the model can send them); 0: none. */
+        challengeEveryMinutes: z.number().min(0).max(10_080).default(10),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Replay a recorded nvidia-smi capture instead of reading the GPU, on machines that have none (demos,
+     * the dashboard's e2e tests): the telemetry parser, the thermal charts and the policy's limits then run
+     * on real recorded numbers, and the dashboard labels them as a recording.
+     */
     replayGpu: z.enum(RECORDED_GPU_NAMES as [RecordedGpuName, ...RecordedGpuName[]]).optional(),
   })
   .strict();

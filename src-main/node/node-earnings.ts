@@ -19,9 +19,10 @@ import { registerReceiptHandler, sendReceipt, type JobOutcome, type JobRequest, 
  * The AI Horde ladder, on this node's own ledger: a receipt starts "pending" (not yet verified, or still
  * open to dispute). A verified job of a new node becomes "held" (verified, but the node is new) until
  * this many of its jobs were verified; then every held receipt becomes "payable", and later verified ones
- * go straight there. A failed verdict forfeits the job either way.
+ * go straight there. A failed verdict forfeits the job either way. 10 is the count requesters use too
+ * (trust's `holdUntilPasses`).
  */
-export const HELD_UNTIL_VERIFIED_JOBS = 5;
+export const HELD_UNTIL_VERIFIED_JOBS = 10;
 /** Pending earnings nobody disputed within this window become payable (only a sample is ever verified). */
 export const DISPUTE_WINDOW_MS = 24 * 60 * 60 * 1000;
 const SETTLE_EVERY_MS = 10 * 60 * 1000;

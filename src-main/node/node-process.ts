@@ -37,7 +37,11 @@ export async function spawnNodeProcess(args: string[], options: SpawnNodeOptions
   const home = await mkdtemp(path.join(os.tmpdir(), "inferswarm-worker-"));
   const proc = spawn(
     process.execPath,
-    [...ENTRIES[options.entry ?? "inferswarm"], "node", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--no-hardware", "--ready-json", ...(args.includes("--dashboard-port") ? [] : ["--no-dashboard"]), ...args],
+    [...ENTRIES[options.entry ?? "inferswarm"], "node", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--no-hardware", "--ready-json", ...(args.includes("--dashboard-port") ? [] : ["--no-dashboard"]),
+      // Local swarms are deterministic unless asked: no hidden challenges at random times.
+      ...(args.includes("--challenge-minutes") ? [] : ["--challenge-minutes", "0"]),
+      ...args,
+    ],
     { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } },
   );
   const output: string[] = [];

@@ -25,6 +25,7 @@ import {
 import type { NodeConfig, ServedModelConfig } from "./node-config.js";
 import type { NodePaths } from "./node-paths.js";
 import { startNodeEarnings, type NodeEarnings } from "./node-earnings.js";
+import { startNodeTrust, type NodeTrust } from "./node-trust.js";
 
 export interface ServedModel {
   config: ServedModelConfig;
@@ -57,6 +58,8 @@ export interface RunningNode {
   readonly scheduler: Scheduler;
   /** The ledger and the receipt protocol. */
   readonly earnings: NodeEarnings;
+  /** Validation, challenges and reputation. */
+  readonly trust: NodeTrust;
   readonly adverts: AdvertService;
   readonly served: readonly ServedModel[];
   readonly policy: PolicyController | undefined;
@@ -175,6 +178,7 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
     swarm.libp2p.addEventListener("peer:connect", onPeer(true));
     swarm.libp2p.addEventListener("peer:disconnect", onPeer(false));
 
+    const trustRef: { current?: NodeTrust } = {};
     const earnings = await startNodeEarnings({
       libp2p: swarm.libp2p,
       privateKey,
@@ -183,8 +187,8 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       logger,
       ownPriceOf: (sha256) => served.find((s) => s.model.info.sha256 === sha256)?.config.pricePer1kTokens,
       advertisedPriceOf: (peerId, sha256) => adverts.freshAdverts().find((a) => a.peerId === peerId)?.models.find((m) => m.sha256 === sha256)?.pricePer1kTokens,
-      // Reputation (trust) takes these over; until then they are logged by the receipt handler.
-      onMisbehaviour: () => undefined,
+      onMisbehaviour: (peerId, reason) => trustRef.current?.reputation.record(peerId, { kind: "failure", detail: reason.slice(0, 200) }),
+      onAttestationStored: (_record, attestation) => trustRef.current?.ownVerdict(attestation),
     });
     cleanups.push(() => earnings.stop());
 
@@ -236,22 +240,44 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       };
     }
 
+    const transport = createJobTransport(swarm.libp2p, { logger });
+    const trust = await startNodeTrust({
+      libp2p: swarm.libp2p,
+      privateKey,
+      peerId: swarm.peerId,
+      dataDir: deps.paths.dataDir,
+      config: config.trust,
+      served: bySha,
+      adverts,
+      earnings,
+      transport,
+      logger,
+    });
+    trustRef.current = trust;
+    cleanups.push(() => trust.stop());
+
     const routing = createScheduler({
-      transport: createJobTransport(swarm.libp2p, { logger }),
+      transport,
       candidates: adverts,
       latency: createLatencyProbe(swarm.libp2p),
-      // The trust module (issue #5) replaces this neutral score with reputation.
-      reputation: { score: () => 0.5 },
+      reputation: trust.reputation,
+      onWorkerOutcome: (peerId, outcome) => trust.workerOutcome(peerId, outcome),
       logger,
       options: deps.schedulerOptions,
     });
-    // Every job this node requests is paid: receipts go out once its answer is complete (never delaying it).
+    // Every job this node requests is paid, then maybe verified: receipts go out once its answer is
+    // complete (never delaying it), and a sample of answers goes to validators.
     const scheduler: Scheduler = {
       ...routing,
       runJob(request, runOptions) {
         const run = routing.runJob(request, runOptions);
         run.result.then(
-          (result) => earnings.payForJob({ ...request, resumeTokens: [] }, result),
+          async (result) => {
+            await earnings.payForJob({ ...request, resumeTokens: [] }, result);
+            const last = result.attempts.findLast((a) => a.peerId === result.workerPeerId);
+            const seconds = last?.finishedAt !== undefined ? (last.finishedAt - last.startedAt) / 1000 : 0;
+            await trust.jobAnswered(request, result, seconds > 0 ? last!.tokensReceived / seconds : undefined);
+          },
           () => undefined,
         );
         return run;
@@ -264,6 +290,7 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       engine,
       scheduler,
       earnings,
+      trust,
       adverts,
       served,
       policy,
