@@ -13,6 +13,8 @@ import {
   type NodePaths,
   type RunningNode,
   type StartNodeDeps,
+  startNodeApi,
+  type NodeApi,
 } from "../node/index.js";
 
 export interface NodeCommandOptions {
@@ -33,6 +35,9 @@ export interface NodeCommandOptions {
   dashboard: boolean;
   dashboardPort?: number;
   replayGpu?: string;
+  api: boolean;
+  apiPort?: number;
+  apiModel?: string[];
   verifyFraction?: number;
   challengeMinutes?: number;
 }
@@ -61,6 +66,14 @@ export async function runNodeCommand(options: NodeCommandOptions, deps: NodeComm
         dashboard: { ...(fileConfig.dashboard as object | undefined), ...(!options.dashboard && { enabled: false }), ...(options.dashboardPort !== undefined && { port: options.dashboardPort }) },
       }),
       ...(options.mode && { policy: { ...(fileConfig.policy as object | undefined), mode: options.mode } }),
+      ...((!options.api || options.apiPort !== undefined || options.apiModel?.length) && {
+        api: {
+          ...(fileConfig.api as object | undefined),
+          ...(!options.api && { enabled: false }),
+          ...(options.apiPort !== undefined && { port: options.apiPort }),
+          ...(options.apiModel?.length && { models: options.apiModel }),
+        },
+      }),
       ...((options.verifyFraction !== undefined || options.challengeMinutes !== undefined) && {
         trust: {
           ...(fileConfig.trust as object | undefined),
@@ -84,13 +97,16 @@ export async function runNodeCommand(options: NodeCommandOptions, deps: NodeComm
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const node = await startNode(config, { paths, logger, ...deps });
   let dashboard: { service: DashboardService; server: DashboardServer } | undefined;
+  let api: NodeApi | undefined;
   try {
-    dashboard = config.dashboard.enabled ? await startDashboard(node, config, paths, logger) : undefined;
+    api = config.api.enabled ? await startNodeApi(node, config, paths, logger) : undefined;
+    dashboard = config.dashboard.enabled ? await startDashboard(node, config, paths, logger, api) : undefined;
   } catch (error) {
+    await api?.close();
     await node.stop();
     throw error;
   }
-  printStartup(node, out, options.readyJson ?? false, dashboard?.server.url);
+  printStartup(node, out, options.readyJson ?? false, dashboard?.server.url, api);
   node.onEvent((event) => out(describeEvent(event)));
 
   await new Promise<void>((resolve) => {
@@ -103,6 +119,7 @@ export async function runNodeCommand(options: NodeCommandOptions, deps: NodeComm
   });
   dashboard?.service.close();
   await dashboard?.server.close();
+  await api?.close();
   await node.stop();
   out("node: stopped");
   return 0;
@@ -111,12 +128,13 @@ export async function runNodeCommand(options: NodeCommandOptions, deps: NodeComm
 /** The built renderer, when `npm run build:renderer` has run; the server explains how to build it otherwise. */
 const RENDERER_DIR = path.resolve(import.meta.dirname, "../../out/renderer");
 
-async function startDashboard(node: RunningNode, config: NodeConfig, paths: NodePaths, logger: Logger) {
+async function startDashboard(node: RunningNode, config: NodeConfig, paths: NodePaths, logger: Logger, api: NodeApi | undefined) {
   const service = await createDashboardService({
     node,
     config,
     identityStorage: { kind: "plaintext-file", note: `A headless node keeps its key in ${path.join(paths.dataDir, "identity.key")}, readable only by you (mode 0600).` },
     ownerSettingsFile: path.join(paths.dataDir, "owner-settings.json"),
+    ...(api && { api: { url: api.gateway.baseUrl, key: api.key } }),
     logger,
   });
   try {
@@ -129,9 +147,21 @@ async function startDashboard(node: RunningNode, config: NodeConfig, paths: Node
   }
 }
 
-function printStartup(node: RunningNode, out: (line: string) => void, readyJson: boolean, dashboardUrl: string | undefined) {
+function printStartup(node: RunningNode, out: (line: string) => void, readyJson: boolean, dashboardUrl: string | undefined, api: NodeApi | undefined) {
   const status = node.status();
-  if (readyJson) out(JSON.stringify({ event: "ready", peerId: status.peerId, addresses: status.addresses, models: status.models.map((m) => m.sha256), dashboardUrl: dashboardUrl ?? null }));
+  if (readyJson) {
+    out(
+      JSON.stringify({
+        event: "ready",
+        peerId: status.peerId,
+        addresses: status.addresses,
+        models: status.models.map((m) => m.sha256),
+        dashboardUrl: dashboardUrl ?? null,
+        apiUrl: api?.gateway.baseUrl ?? null,
+        apiKey: api?.key ?? null,
+      }),
+    );
+  }
   out(`node: peer id ${status.peerId}`);
   for (const address of status.addresses) out(`node: listening on ${address}`);
   if (status.models.length === 0) out("node: serving no models (requester only)");
@@ -142,6 +172,8 @@ function printStartup(node: RunningNode, out: (line: string) => void, readyJson:
   }
   if (status.decision) out(`node: policy: ${status.decision.reason}`);
   if (dashboardUrl) out(`node: dashboard ${dashboardUrl}`);
+  if (api) out(`node: OpenAI-compatible API ${api.gateway.baseUrl} (key in ${api.keyFile}; shown in the dashboard's Settings)`);
+  out(`node: ledger ${node.earnings.ledger.path} (chain head ${node.earnings.ledger.head().seq})`);
 }
 
 function describeEvent(event: NodeEvent): string {

@@ -67,7 +67,7 @@ beforeAll(async () => {
   const engine = await createEngine({ gpu: false });
   promptTokens = (await engine.loadModel(made.path, { threads: 1 })).tokenizePrompt("The dashboard shows");
   await engine.close();
-  worker = await spawnNodeProcess(["--model", "tiny", "--mode", "always", "--threads", "1", "--dashboard-port", "0", "--replay-gpu", "rtx4080super"]);
+  worker = await spawnNodeProcess(["--model", "tiny", "--mode", "always", "--threads", "1", "--dashboard-port", "0", "--api-port", "0", "--replay-gpu", "rtx4080super"]);
   expect(worker.dashboardUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{43}$/);
   api = bridgeClient(worker.dashboardUrl!);
   unsubscribe = api.subscribe((event) => events.push(event));
@@ -124,6 +124,16 @@ describe("the headless dashboard of a real node", () => {
     expect(resumed).toMatchObject({ mode: "always", tray: "contributing" });
     // The requester saw the paused advert; the next fresh advert brings the worker back.
     await waitFor(async () => (await sendJob().then(() => true, () => false)), "a job accepted after resuming");
+  });
+
+  it("shows the node's OpenAI-compatible API address and key in Settings, and that key opens the API", async () => {
+    const settings = await api.getSettings({});
+    expect(settings.api).toEqual({ url: worker.apiUrl, key: worker.apiKey });
+    const authorized = await fetch(`${worker.apiUrl}/models`, { headers: { authorization: `Bearer ${worker.apiKey}` } });
+    expect(authorized.status).toBe(200);
+    expect(await authorized.json()).toMatchObject({ object: "list" });
+    const refused = await fetch(`${worker.apiUrl}/models`, { headers: { authorization: "Bearer sk-swarm-wrong-key-wrong-key-wrong-key-00" } });
+    expect(refused.status).toBe(401);
   });
 
   it("refuses settings out of range with the field named, and keeps the old ones", async () => {

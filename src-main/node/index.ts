@@ -5,3 +5,4 @@ export { defaultNodePaths, type NodePaths } from "./node-paths.js";
 export { spawnNodeProcess, type NodeProcess, type SpawnNodeOptions } from "./node-process.js";
 export { createDashboardService, type DashboardService, type DashboardServiceOptions } from "./dashboard-service.js";
 export { createCheatingModel, CHEAT_KINDS, type CheatKind } from "./cheating-model.js";
+export { startNodeApi, type NodeApi } from "./node-api.js";

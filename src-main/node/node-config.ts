@@ -4,6 +4,7 @@ import { InferSwarmError } from "../common/index.js";
 import { PRESET_NAMES, QUANTIZATIONS } from "../models/index.js";
 import { DEFAULT_LISTEN } from "../swarm/index.js";
 import { RECORDED_GPU_NAMES, type RecordedGpuName } from "../hardware/index.js";
+import { apiKeyConfigSchema, DEFAULT_OPENAI_PORT } from "../api/index.js";
 
 /** A model this node serves: a GGUF file, or a generated preset (demo and test swarms). */
 export const servedModelSchema = z
@@ -41,6 +42,18 @@ export const nodeConfigSchema = z
       .object({
         enabled: z.boolean().default(true),
         port: z.number().int().min(0).max(65_535).default(7480),
+      })
+      .strict()
+      .prefault({}),
+    /** The OpenAI-compatible API into the swarm: loopback only, behind a key (`<dataDir>/api.key` plus `keys`). */
+    api: z
+      .object({
+        enabled: z.boolean().default(true),
+        port: z.number().int().min(0).max(65_535).default(DEFAULT_OPENAI_PORT),
+        /** GGUF files the API may serve besides the node's own models (it tokenizes, so it needs the file). */
+        models: z.array(z.string().min(1)).default([]),
+        keys: z.array(apiKeyConfigSchema).default([]),
+        maxConcurrentRequestsPerKey: z.number().int().min(1).max(10_000).default(8),
       })
       .strict()
       .prefault({}),

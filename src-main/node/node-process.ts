@@ -12,6 +12,9 @@ export interface NodeProcess {
   addresses: string[];
   /** Set when the node was started with --dashboard-port. */
   dashboardUrl: string | null;
+  /** Set when the node was started with --api-port: the OpenAI-compatible base URL and its key. */
+  apiUrl: string | null;
+  apiKey: string | null;
   output: string[];
   stop(): Promise<void>;
 }
@@ -38,6 +41,7 @@ export async function spawnNodeProcess(args: string[], options: SpawnNodeOptions
   const proc = spawn(
     process.execPath,
     [...ENTRIES[options.entry ?? "inferswarm"], "node", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--no-hardware", "--ready-json", ...(args.includes("--dashboard-port") ? [] : ["--no-dashboard"]),
+      ...(args.includes("--api-port") ? [] : ["--no-api"]),
       // Local swarms are deterministic unless asked: no hidden challenges at random times.
       ...(args.includes("--challenge-minutes") ? [] : ["--challenge-minutes", "0"]),
       ...args,
@@ -47,7 +51,7 @@ export async function spawnNodeProcess(args: string[], options: SpawnNodeOptions
   const output: string[] = [];
   proc.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   const lines = createInterface({ input: proc.stdout! });
-  const ready = await new Promise<{ peerId: string; addresses: string[]; dashboardUrl: string | null }>((resolve, reject) => {
+  const ready = await new Promise<{ peerId: string; addresses: string[]; dashboardUrl: string | null; apiUrl: string | null; apiKey: string | null }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker not ready within ${options.readyTimeoutMs ?? 90_000} ms:\n${output.join("")}`)), options.readyTimeoutMs ?? 90_000);
     proc.once("exit", (code) => {
       clearTimeout(timer);
@@ -57,7 +61,7 @@ export async function spawnNodeProcess(args: string[], options: SpawnNodeOptions
       output.push(line);
       if (!line.startsWith('{"event":"ready"')) return;
       clearTimeout(timer);
-      resolve(JSON.parse(line) as { peerId: string; addresses: string[]; dashboardUrl: string | null });
+      resolve(JSON.parse(line) as { peerId: string; addresses: string[]; dashboardUrl: string | null; apiUrl: string | null; apiKey: string | null });
     });
   });
   return {

@@ -71,9 +71,11 @@ export async function startNodeTrust(options: NodeTrustOptions): Promise<NodeTru
   }
 
   const candidates = async (modelSha256: string) => (await adverts.candidates(modelSha256)).map((c) => c.peerId).filter((peerId) => peerId !== options.peerId);
+  // A peer caught cheating judges nobody: as the first validator its lone "pass" would settle a verdict.
+  const validators = async (modelSha256: string) => (await candidates(modelSha256)).filter((peerId) => reputation.tier(peerId) !== "distrusted");
   const coordinator = createValidationCoordinator({
     random: systemRandom,
-    candidates,
+    candidates: validators,
     verify: (peerId, request, { signal }) => requestVerification(libp2p, peerId, request, { signal, onMisbehaviour: misbehaved }),
     reputation,
     logger,

@@ -43,7 +43,7 @@ function setup(overrides: Partial<CoreProcessDeps> = {}) {
   const deps: CoreProcessDeps = {
     port,
     paths: { configDir: "/cfg", dataDir: "/data" },
-    loadConfig: async () => ({}) as NodeConfig,
+    loadConfig: async () => ({ api: { enabled: false } }) as NodeConfig,
     startNode,
     createDashboardService: vi.fn(async () => service),
     generateIdentityBytes: async () => new Uint8Array(68).fill(7),
@@ -115,6 +115,19 @@ describe("the core in Electron's utilityProcess", () => {
     await settle();
     expect(port.responses()[0]!.outcome).toMatchObject({ ok: true });
     expect(deps.removeFile).not.toHaveBeenCalled();
+  });
+
+  it("serves the OpenAI-compatible API when the config enables it, and shows its address and key in Settings", async () => {
+    const close = vi.fn(async () => {});
+    const startNodeApi = vi.fn(async () => ({ gateway: { baseUrl: "http://127.0.0.1:7481/v1" }, key: "sk-swarm-test", keyFile: "/data/api.key", close }) as never);
+    const { port, deps } = setup({ loadConfig: async () => ({ api: { enabled: true } }) as NodeConfig, startNodeApi });
+    port.deliver({ type: "request", id: 1, method: "start", params: { privateKey: null, identityStorage } });
+    await settle();
+    expect(port.responses()[0]!.outcome).toMatchObject({ ok: true });
+    expect(deps.createDashboardService).toHaveBeenCalledWith(expect.objectContaining({ api: { url: "http://127.0.0.1:7481/v1", key: "sk-swarm-test" } }));
+    port.deliver({ type: "request", id: 2, method: "stop" });
+    await settle();
+    expect(close).toHaveBeenCalled();
   });
 
   it("lets the node keep its own 0600 file when the shell has no keyring", async () => {

@@ -17,6 +17,7 @@ import { parseNodeConfig, readNodeConfigFile, type NodeConfig } from "./node-con
 import { defaultNodePaths, type NodePaths } from "./node-paths.js";
 import { createRemoteIdleSource, type RemoteIdleSource } from "./remote-idle-source.js";
 import { startNode, type RunningNode, type StartNodeDeps } from "./start-node.js";
+import { startNodeApi, type NodeApi } from "./node-api.js";
 
 /** The part of Electron's `process.parentPort` the core uses; typed here because the core never imports electron. */
 export interface ParentPortLike {
@@ -30,6 +31,8 @@ export interface CoreProcessDeps {
   loadConfig(paths: NodePaths): Promise<NodeConfig>;
   startNode(config: NodeConfig, deps: StartNodeDeps): Promise<RunningNode>;
   createDashboardService(options: DashboardServiceOptions): Promise<DashboardService>;
+  /** The OpenAI-compatible API, when the config enables it (the desktop app serves it like a headless node). */
+  startNodeApi?(node: RunningNode, config: NodeConfig, paths: NodePaths, logger: Logger): Promise<NodeApi>;
   generateIdentityBytes(): Promise<Uint8Array>;
   identityFromBytes(bytes: Uint8Array, origin: string): PrivateKey;
   /** The headless node's 0600 key file, if one exists (a key made before the keyring was available). */
@@ -62,6 +65,7 @@ export function runCoreProcess(deps: CoreProcessDeps): CoreProcess {
   let phase: Phase = "waiting";
   let node: RunningNode | undefined;
   let service: DashboardService | undefined;
+  let api: NodeApi | undefined;
   let badMessages = 0;
 
   const post = (message: CoreToMainMessage) => port.postMessage(message);
@@ -74,14 +78,18 @@ export function runCoreProcess(deps: CoreProcessDeps): CoreProcess {
       const privateKey = params.privateKey === null ? undefined : deps.identityFromBytes(Buffer.from(params.privateKey, "base64"), "kept in the OS keyring");
       node = await deps.startNode(config, { paths: deps.paths, logger: deps.logger, idleSource, privateKey });
       try {
+        api = config.api.enabled && deps.startNodeApi ? await deps.startNodeApi(node, config, deps.paths, deps.logger) : undefined;
         service = await deps.createDashboardService({
           node,
           config,
           identityStorage: params.identityStorage,
           ownerSettingsFile: path.join(deps.paths.dataDir, "owner-settings.json"),
+          ...(api && { api: { url: api.gateway.baseUrl, key: api.key } }),
           logger: deps.logger,
         });
       } catch (error) {
+        await api?.close();
+        api = undefined;
         await node.stop();
         node = undefined;
         throw error;
@@ -125,6 +133,7 @@ export function runCoreProcess(deps: CoreProcessDeps): CoreProcess {
     phase = "stopping";
     service?.close();
     idleSource.close();
+    await api?.close();
     await node?.stop();
     return {};
   }
@@ -192,6 +201,7 @@ if (parentPort) {
     loadConfig: loadDesktopConfig,
     startNode,
     createDashboardService,
+    startNodeApi,
     generateIdentityBytes,
     identityFromBytes,
     readIdentityFileBytes,
