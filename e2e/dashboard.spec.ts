@@ -90,6 +90,17 @@ test("a job appears live, and pausing in the UI stops the node admitting the nex
   expect(answered).toMatchObject({ ok: true, tokens: 16 });
   await expect(page.getByRole("row").filter({ hasText: "answered" }).first()).toBeVisible();
 
+  // The requester signed a receipt for the answer; the worker countersigned it: pending earnings today.
+  await openPanel(page, "Earnings");
+  const today = page.getByRole("row", { name: /^Today/ });
+  await expect(async () => {
+    await page.getByRole("navigation").getByRole("button", { name: "Jobs" }).click();
+    await openPanel(page, "Earnings");
+    const pendingCell = today.getByRole("cell").first();
+    expect(Number((await pendingCell.textContent())?.replace(/[^\d.]/g, ""))).toBeGreaterThan(0);
+  }).toPass({ timeout: 20_000 });
+  await page.screenshot({ path: path.join(screenshots, "earnings-after-job.png"), fullPage: true });
+
   await openPanel(page, "Overview");
   const pause = page.getByRole("switch", { name: /pause/i });
   await expect(pause).toHaveAttribute("aria-checked", "false");

@@ -90,6 +90,9 @@ export interface StartNodeDeps {
   serveModelAs?: (model: LoadedModel) => LoadedModel;
 }
 
+/** How long stopping waits for a finished job's receipts and verdict. */
+const SETTLE_ON_STOP_MS = 15_000;
+
 /**
  * The composition root: builds the core's modules in order, wires them through their doors and stops them
  * in reverse. The headless CLI and the Electron utilityProcess both call it.
@@ -266,12 +269,14 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       options: deps.schedulerOptions,
     });
     // Every job this node requests is paid, then maybe verified: receipts go out once its answer is
-    // complete (never delaying it), and a sample of answers goes to validators.
+    // complete (never delaying it), and a sample of answers goes to validators. Stopping waits (bounded)
+    // for receipts still in flight, so a requester that stops right after its answer still pays.
+    const settling = new Set<Promise<void>>();
     const scheduler: Scheduler = {
       ...routing,
       runJob(request, runOptions) {
         const run = routing.runJob(request, runOptions);
-        run.result.then(
+        const settled = run.result.then(
           async (result) => {
             await earnings.payForJob({ ...request, resumeTokens: [] }, result);
             const last = result.attempts.findLast((a) => a.peerId === result.workerPeerId);
@@ -280,9 +285,18 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
           },
           () => undefined,
         );
+        settling.add(settled);
+        void settled.finally(() => settling.delete(settled));
         return run;
       },
     };
+    cleanups.push(async () => {
+      if (settling.size === 0) return;
+      logger.info({ jobs: settling.size }, "waiting for receipts and verdicts still in flight");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.all(settling), new Promise((resolve) => (timer = setTimeout(resolve, SETTLE_ON_STOP_MS)))]);
+      clearTimeout(timer);
+    });
 
     return {
       peerId: swarm.peerId,

@@ -17,7 +17,9 @@ export function formatNumber(value: number, maximumFractionDigits = 0): string {
 }
 
 /** Earnings amounts: two decimals at most. */
+/** Credits: two decimals, but a small non-zero amount (one job earns thousandths) keeps three significant digits instead of showing 0. */
 export function formatAmount(value: number): string {
+  if (value !== 0 && Math.abs(value) < 1) return value.toLocaleString(undefined, { maximumSignificantDigits: 3 });
   return value.toLocaleString(undefined, { minimumFractionDigits: 0, maximumFractionDigits: 2 });
 }
 

@@ -9,7 +9,7 @@ export function EarningsChart({ perDay, unit }: { perDay: EarningsSummary["perDa
     <BarChart responsive data={perDay} style={{ width: "100%", height: 260 }} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
       <CartesianGrid stroke="#2a3142" vertical={false} />
       <XAxis dataKey="day" stroke="#9aa5bd" tick={{ fontSize: 12 }} />
-      <YAxis stroke="#9aa5bd" tick={{ fontSize: 12 }} width={48} />
+      <YAxis stroke="#9aa5bd" tick={{ fontSize: 12 }} width={64} tickFormatter={(value: number) => formatAmount(value)} />
       <Tooltip formatter={(value) => `${formatAmount(Number(value))} ${unit}`} contentStyle={{ background: "#161b26", border: "1px solid #2a3142" }} />
       <Legend />
       {EARNING_STATES.map((state) => (
