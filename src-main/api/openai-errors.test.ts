@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createSilentLogger } from "../common/index.js";
 import { createScheduler, type JobTransport } from "../scheduler/index.js";
 import { SwarmError, type WorkerFrame } from "../swarm/index.js";
-import { apiErrorForFrameworkError, apiErrorForJobFailure, attemptCodesOf } from "./openai-errors.js";
+import { apiErrorForFrameworkError, apiErrorForJobFailure } from "./openai-errors.js";
 
 /** The real scheduler over a transport whose workers all answer with one error frame. */
 async function failureFromRealScheduler(workerCodes: Record<string, string>): Promise<unknown> {
@@ -30,11 +30,11 @@ async function failureFromRealScheduler(workerCodes: Record<string, string>): Pr
 const context = (retryAfter: number | undefined) => ({ modelId: "tiny", saturatedRetryAfter: () => retryAfter });
 
 describe("apiErrorForJobFailure", () => {
-  it("reads the worker codes from the real scheduler's exhausted-attempts error: all busy or paused is 429", async () => {
+  it("reads each attempt's worker code from the real scheduler's exhausted-attempts error: all busy or paused is 429", async () => {
     const error = await failureFromRealScheduler({ "peer-a": "ENGINE_BUSY", "peer-b": "ENGINE_PAUSED" });
     expect(error).toBeInstanceOf(SwarmError);
     expect((error as SwarmError).code).toBe("SWARM_ATTEMPTS_EXHAUSTED");
-    expect(attemptCodesOf(error as SwarmError).sort()).toEqual(["ENGINE_BUSY", "ENGINE_PAUSED"]);
+    expect([...(error as SwarmError).attemptCodes].sort()).toEqual(["ENGINE_BUSY", "ENGINE_PAUSED"]);
     const mapped = apiErrorForJobFailure(error, context(2));
     expect(mapped).toMatchObject({ status: 429, code: "API_SWARM_SATURATED", retryAfterSeconds: 2 });
     expect(mapped.body().error).toMatchObject({ type: "rate_limit_error", code: "swarm_saturated" });

@@ -46,20 +46,6 @@ export class OpenAiHttpError extends InferSwarmError {
 /** Worker codes that mean "full" or "not now" rather than "broken": the swarm is saturated. */
 const SATURATION_CODES: ReadonlySet<string> = new Set(["ENGINE_BUSY", "ENGINE_PAUSED"]);
 
-/**
- * The worker codes of a failed job's attempts. The scheduler reports them only in its error message
- * ("Attempts: <peer>: <code> after <n> token(s); …"); openai-errors.test.ts runs the real scheduler so a
- * change of that wording fails a test rather than silently turning 429s into 503s.
- */
-export function attemptCodesOf(error: SwarmError): string[] {
-  const summary = /Attempts: (.*?)\. Retry the request later/s.exec(error.message)?.[1];
-  if (!summary) return [];
-  return summary.split("; ").flatMap((attempt) => {
-    const code = /^\S+: (\S+) after \d+ token\(s\)$/.exec(attempt)?.[1];
-    return code ? [code] : [];
-  });
-}
-
 export interface FailureContext {
   modelId: string;
   /** Seconds until a worker of the model may take jobs again, when some worker serves it but none can now. */
@@ -87,7 +73,7 @@ export function apiErrorForJobFailure(error: unknown, context: FailureContext): 
       return new OpenAiHttpError("API_NO_WORKER", `No worker serves ${context.modelId} right now. Retry later, or run a node that serves this model.`, { cause: error });
     }
     case "SWARM_ATTEMPTS_EXHAUSTED": {
-      const codes = attemptCodesOf(error);
+      const codes = error.attemptCodes;
       if (codes.length > 0 && codes.every((code) => SATURATION_CODES.has(code))) return saturated(`${codes.length} worker(s) refused the job as busy or paused`);
       return new OpenAiHttpError("API_NO_WORKER", `No worker could run the job for ${context.modelId}: ${error.message}`, { cause: error });
     }

@@ -272,7 +272,7 @@ describe("errors in OpenAI's shape", () => {
 
   it("turns a failure after the stream started into an SSE error event that the client throws", async () => {
     const client = await start();
-    scheduler.scripts.push({ texts: ["a", "b", "c"], error: new SwarmError("SWARM_ATTEMPTS_EXHAUSTED", "gone. Attempts: w: SWARM_STALLED after 1 token(s). Retry the request later; ok.", { retryable: true }), failAfter: 2 });
+    scheduler.scripts.push({ texts: ["a", "b", "c"], error: new SwarmError("SWARM_ATTEMPTS_EXHAUSTED", "gone", { retryable: true, attemptCodes: ["SWARM_STALLED"] }), failAfter: 2 });
     const stream = await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "x" }], stream: true });
     const seen: string[] = [];
     const error = await failure(

@@ -75,7 +75,7 @@ export async function startNodeTrust(options: NodeTrustOptions): Promise<NodeTru
   const validators = async (modelSha256: string) => (await candidates(modelSha256)).filter((peerId) => reputation.tier(peerId) !== "distrusted");
   const coordinator = createValidationCoordinator({
     random: systemRandom,
-    candidates,
+    candidates: validators,
     verify: (peerId, request, { signal }) => requestVerification(libp2p, peerId, request, { signal, onMisbehaviour: misbehaved }),
     reputation,
     logger,

@@ -178,7 +178,6 @@ describe("trust and earnings wired into every node", () => {
       expect((await dashboard.getEarnings({})).totals.today.forfeited).toBe(0);
     }
 
-    console.log("DEBUG answeredBy", [...answeredBy].map(([k,v])=>[k.slice(-8),v.length]), cheater.peerId.slice(-8), requester.trust.reputation.view([...answeredBy.keys()][0]!).history.map((h) => h.detail));
     const spent = requester.earnings.ledger.listReceipts({ role: "spent" });
     for (const jobId of jobIds) {
       const receipt = spent.find((r) => r.jobId === jobId);

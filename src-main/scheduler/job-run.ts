@@ -311,7 +311,7 @@ export function startJobRun(ctx: JobRunContext, request: JobRequest, signal: Abo
       error: new SwarmError(
         "SWARM_ATTEMPTS_EXHAUSTED",
         `Job ${request.jobId} stopped after ${received.length} answer token(s) with ${bound}. Attempts: ${summary()}. Retry the request later; the tokens already streamed are valid.`,
-        { retryable: true },
+        { retryable: true, attemptCodes: attempts.map(({ record }) => record.error?.workerCode ?? record.error?.code ?? record.outcome) },
       ),
     });
   }

@@ -24,10 +24,13 @@ export class SwarmError extends InferSwarmError {
   readonly workerCode: string | undefined;
   /** Whether another worker may well succeed. */
   readonly retryable: boolean;
+  /** For SWARM_ATTEMPTS_EXHAUSTED: each attempt's code (the worker's own, e.g. ENGINE_BUSY), in order. */
+  readonly attemptCodes: readonly string[];
 
-  constructor(code: SwarmErrorCode, message: string, options: { retryable: boolean; workerCode?: string; cause?: unknown }) {
+  constructor(code: SwarmErrorCode, message: string, options: { retryable: boolean; workerCode?: string; attemptCodes?: readonly string[]; cause?: unknown }) {
     super(code, message, { cause: options.cause });
     this.retryable = options.retryable;
     this.workerCode = options.workerCode;
+    this.attemptCodes = options.attemptCodes ?? [];
   }
 }
