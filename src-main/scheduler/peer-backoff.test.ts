@@ -46,6 +46,17 @@ describe("peer backoff", () => {
     expect(backoff.failed("p") - now()).toBe(2000);
   });
 
+  it("skips a busy peer briefly, without escalating and without shortening a real backoff", () => {
+    const { backoff, now, advance } = setup();
+    for (let i = 0; i < 5; i++) {
+      expect(backoff.busy("p") - now()).toBe(DEFAULT_BACKOFF.busyMs);
+      advance(DEFAULT_BACKOFF.busyMs);
+    }
+    expect(backoff.failed("p") - now()).toBe(2000);
+    const until = backoff.backedOffUntil("p");
+    expect(backoff.busy("p")).toBe(until);
+  });
+
   it("remembers at most maxPeers peers, forgetting the least recently failed", () => {
     const { backoff } = setup(() => 0, 3);
     for (const peerId of ["a", "b", "c", "d"]) backoff.failed(peerId);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createSilentLogger } from "../common/index.js";
 import { JOB_LIMITS, SwarmError } from "../swarm/index.js";
 import type { WorkerOutcome } from "./job-run.js";
+import { DEFAULT_BACKOFF } from "./peer-backoff.js";
 import { createScheduler, type SchedulerOptions } from "./scheduler.js";
 import type { WorkerCandidate } from "./scheduler-ports.js";
 import {
@@ -131,6 +132,8 @@ describe("scheduler: failover resumes on the next worker without a gap or a repe
     expect(outcomes[0]).toEqual(["a", { jobId: "job-0001", outcome: "failed", tokensReceived: delivered, code }]);
     expect(scheduler.backedOffUntil("a")).toBeGreaterThan(time.clock.now());
     expect(scheduler.backedOffUntil("b")).toBeUndefined();
+    // A busy worker is full, not broken: skipped for a second, not backed off exponentially.
+    if (code === "ENGINE_BUSY") expect(scheduler.backedOffUntil("a")).toBe(time.clock.now() + DEFAULT_BACKOFF.busyMs);
   });
 
   it("chains several failovers, each resumed from everything received so far", async () => {

@@ -46,6 +46,9 @@ export interface Scheduler {
   backedOffUntil(peerId: string): number | undefined;
 }
 
+/** A worker that answers these is full or paused, not faulty: skipped briefly, never backed off exponentially. */
+const SATURATED_CODES: ReadonlySet<string> = new Set(["ENGINE_BUSY", "ENGINE_PAUSED"]);
+
 function freshAdvert(advert: CapacityAdvertBody | undefined, now: number): CapacityAdvertBody | undefined {
   return advert && advert.expiresAt > now ? advert : undefined;
 }
@@ -117,7 +120,9 @@ export function createScheduler(components: SchedulerComponents): Scheduler {
   }
 
   function attemptClosed(peerId: string, outcome: WorkerOutcome): void {
-    if (outcome.outcome === "failed") {
+    if (outcome.outcome === "failed" && outcome.code !== undefined && SATURATED_CODES.has(outcome.code)) {
+      backoff.busy(peerId);
+    } else if (outcome.outcome === "failed") {
       const until = backoff.failed(peerId);
       logger.info({ peerId, code: outcome.code, backedOffForMs: until - clock.now() }, "worker backed off");
     } else if (outcome.outcome === "completed") {
