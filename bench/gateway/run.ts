@@ -5,51 +5,27 @@
  * (HTTP, validation, tokenization, SSE framing and the client's parsing). Rounds alternate the order;
  * ratios and differences are taken per round and their medians reported. Last line: one JSON object.
  */
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { parseArgs } from "node:util";
 import OpenAI from "openai";
 import { createOpenAiGateway } from "../../src-main/api/index.js";
 import { loadModelTokenizer } from "../../src-main/engine/index.js";
-import { ensureSyntheticModel, PRESET_NAMES, type PresetName } from "../../src-main/models/index.js";
-import { parseNodeConfig, spawnNodeProcess, startNode } from "../../src-main/node/index.js";
+import { ensureSyntheticModel } from "../../src-main/models/index.js";
+import { alternateRounds, BENCH_PROMPT, greedyJob, parseSwarmBenchArgs, startLocalSwarm } from "../lib/local-swarm.js";
 import { median, round } from "../lib/stats.js";
 
-const { values: args } = parseArgs({
-  options: {
-    preset: { type: "string", default: "medium" },
-    tokens: { type: "string", default: "256" },
-    rounds: { type: "string", default: "9" },
-  },
-});
-const preset = args.preset as PresetName;
-if (!PRESET_NAMES.includes(preset)) throw new Error(`--preset must be one of ${PRESET_NAMES.join(", ")}`);
-const maxTokens = Number(args.tokens);
-const rounds = Number(args.rounds);
-const prompt = "The swarm answers questions about the weather and the network";
+const { preset, maxTokens, rounds } = parseSwarmBenchArgs();
 const log = (line: string) => console.log(line);
 
 const made = await ensureSyntheticModel({ preset, seed: 1, quantization: "F32", peaky: true });
 log(`model: ${preset} F32, ${(made.parameterCount / 1e6).toFixed(1)}M parameters; one worker process, 1 thread; requester and gateway in this process`);
 
-const worker = await spawnNodeProcess(["--model", preset, "--quantization", "F32", "--mode", "always", "--threads", "1", "--max-jobs", "1"]);
-const home = await mkdtemp(path.join(os.tmpdir(), "inferswarm-bench-gateway-"));
-const requester = await startNode(parseNodeConfig({ listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [worker.addresses[0]!], mdns: false, hardware: false }), {
-  paths: { configDir: home, dataDir: home },
-});
-const deadline = Date.now() + 30_000;
-while (requester.adverts.freshAdverts().length === 0) {
-  if (Date.now() > deadline) throw new Error("the worker's advert never arrived");
-  await new Promise((resolve) => setTimeout(resolve, 100));
-}
+const { worker, requester } = await startLocalSwarm({ preset, requesterHomePrefix: "inferswarm-bench-gateway-" });
 
 const tokenizer = await loadModelTokenizer(made.path);
 const apiKey = `sk-swarm-bench${"0".repeat(40)}`;
 const gateway = await createOpenAiGateway({ scheduler: requester.scheduler, adverts: requester.adverts, tokenizers: [tokenizer], keys: [{ key: apiKey }], port: 0 });
 const client = new OpenAI({ apiKey, baseURL: gateway.baseUrl, maxRetries: 0 });
 // Both paths send exactly these tokens: the gateway takes a token prompt as it is.
-const promptTokens = tokenizer.tokenizePrompt(prompt);
+const promptTokens = tokenizer.tokenizePrompt(BENCH_PROMPT);
 
 interface Sample {
   ttftMs: number;
@@ -76,15 +52,7 @@ async function throughGateway(): Promise<Sample> {
 
 async function directly(): Promise<Sample> {
   const started = performance.now();
-  const run = requester.scheduler.runJob({
-    type: "request",
-    jobId: `bench-${Math.random().toString(36).slice(2, 12)}`,
-    modelSha256: made.sha256,
-    prompt: { tokens: promptTokens },
-    sampling: { temperature: 0 },
-    maxTokens,
-    stop: [],
-  });
+  const run = requester.scheduler.runJob(greedyJob(made.sha256, promptTokens, maxTokens));
   let text = "";
   let firstAt = 0;
   let tokens = 0;
@@ -102,24 +70,7 @@ async function directly(): Promise<Sample> {
 const [a, b] = [await throughGateway(), await directly()];
 if (a.text !== b.text || a.tokens !== b.tokens) throw new Error("the gateway and the scheduler produced different greedy answers");
 
-const ratios: number[] = [];
-const addedTtft: number[] = [];
-const gatewayTps: number[] = [];
-const directTps: number[] = [];
-const gatewayTtft: number[] = [];
-const directTtft: number[] = [];
-for (let r = 0; r < rounds; r++) {
-  const gatewayFirst = r % 2 === 0;
-  const first = gatewayFirst ? await throughGateway() : await directly();
-  const second = gatewayFirst ? await directly() : await throughGateway();
-  const [g, d] = gatewayFirst ? [first, second] : [second, first];
-  ratios.push(g.tokensPerSecond / d.tokensPerSecond);
-  addedTtft.push(g.ttftMs - d.ttftMs);
-  gatewayTps.push(g.tokensPerSecond);
-  directTps.push(d.tokensPerSecond);
-  gatewayTtft.push(g.ttftMs);
-  directTtft.push(d.ttftMs);
-}
+const { ratios, addedTtft, testedTps: gatewayTps, baselineTps: directTps, testedTtft: gatewayTtft, baselineTtft: directTtft } = await alternateRounds(rounds, throughGateway, directly);
 
 log(`gateway:   ${median(gatewayTps).toFixed(1)} tok/s, first token after ${median(gatewayTtft).toFixed(1)} ms (medians of ${rounds}, ${a.tokens} tokens)`);
 log(`scheduler: ${median(directTps).toFixed(1)} tok/s, first token after ${median(directTtft).toFixed(1)} ms`);

@@ -5,46 +5,22 @@
  * Rounds alternate the order; ratios and differences are taken per round and their medians reported.
  * Last line: one JSON object.
  */
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { parseArgs } from "node:util";
 import { createEngine } from "../../src-main/engine/index.js";
-import { ensureSyntheticModel, PRESET_NAMES, type PresetName } from "../../src-main/models/index.js";
-import { parseNodeConfig, spawnNodeProcess, startNode } from "../../src-main/node/index.js";
+import { ensureSyntheticModel } from "../../src-main/models/index.js";
+import { alternateRounds, BENCH_PROMPT, greedyJob, parseSwarmBenchArgs, startLocalSwarm } from "../lib/local-swarm.js";
 import { median, round } from "../lib/stats.js";
 
-const { values: args } = parseArgs({
-  options: {
-    preset: { type: "string", default: "medium" },
-    tokens: { type: "string", default: "256" },
-    rounds: { type: "string", default: "9" },
-  },
-});
-const preset = args.preset as PresetName;
-if (!PRESET_NAMES.includes(preset)) throw new Error(`--preset must be one of ${PRESET_NAMES.join(", ")}`);
-const maxTokens = Number(args.tokens);
-const rounds = Number(args.rounds);
-const prompt = "The swarm answers questions about the weather and the network";
+const { preset, maxTokens, rounds } = parseSwarmBenchArgs();
 const log = (line: string) => console.log(line);
 
 const made = await ensureSyntheticModel({ preset, seed: 1, quantization: "F32", peaky: true });
 log(`model: ${preset} F32, ${(made.parameterCount / 1e6).toFixed(1)}M parameters; worker and direct engine both use 1 thread`);
 
-const worker = await spawnNodeProcess(["--model", preset, "--quantization", "F32", "--mode", "always", "--threads", "1", "--max-jobs", "1"]);
-const home = await mkdtemp(path.join(os.tmpdir(), "inferswarm-bench-requester-"));
-const requester = await startNode(parseNodeConfig({ listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [worker.addresses[0]!], mdns: false, hardware: false }), {
-  paths: { configDir: home, dataDir: home },
-});
-const deadline = Date.now() + 30_000;
-while (requester.adverts.freshAdverts().length === 0) {
-  if (Date.now() > deadline) throw new Error("the worker's advert never arrived");
-  await new Promise((resolve) => setTimeout(resolve, 100));
-}
+const { worker, requester } = await startLocalSwarm({ preset, requesterHomePrefix: "inferswarm-bench-requester-" });
 
 const engine = await createEngine({ gpu: false });
 const direct = await engine.loadModel(made.path, { threads: 1 });
-const promptTokens = direct.tokenizePrompt(prompt);
+const promptTokens = direct.tokenizePrompt(BENCH_PROMPT);
 
 interface Sample {
   ttftMs: number;
@@ -54,15 +30,7 @@ interface Sample {
 
 async function throughSwarm(): Promise<Sample> {
   const started = performance.now();
-  const run = requester.scheduler.runJob({
-    type: "request",
-    jobId: `bench-${Math.random().toString(36).slice(2, 12)}`,
-    modelSha256: made.sha256,
-    prompt: { tokens: promptTokens },
-    sampling: { temperature: 0 },
-    maxTokens,
-    stop: [],
-  });
+  const run = requester.scheduler.runJob(greedyJob(made.sha256, promptTokens, maxTokens));
   const tokens: number[] = [];
   let firstAt = 0;
   for await (const token of run) {
@@ -100,24 +68,7 @@ function workerAllInRates(): number[] {
 const [a, b] = [await throughSwarm(), await directly()];
 if (JSON.stringify(a.tokens) !== JSON.stringify(b.tokens)) throw new Error("the swarm and the engine produced different greedy answers");
 
-const ratios: number[] = [];
-const addedTtft: number[] = [];
-const swarmTps: number[] = [];
-const directTps: number[] = [];
-const swarmTtft: number[] = [];
-const directTtft: number[] = [];
-for (let r = 0; r < rounds; r++) {
-  const swarmFirst = r % 2 === 0;
-  const first = swarmFirst ? await throughSwarm() : await directly();
-  const second = swarmFirst ? await directly() : await throughSwarm();
-  const [s, d] = swarmFirst ? [first, second] : [second, first];
-  ratios.push(s.tokensPerSecond / d.tokensPerSecond);
-  addedTtft.push(s.ttftMs - d.ttftMs);
-  swarmTps.push(s.tokensPerSecond);
-  directTps.push(d.tokensPerSecond);
-  swarmTtft.push(s.ttftMs);
-  directTtft.push(d.ttftMs);
-}
+const { ratios, addedTtft, testedTps: swarmTps, baselineTps: directTps, testedTtft: swarmTtft, baselineTtft: directTtft } = await alternateRounds(rounds, throughSwarm, directly);
 
 log(`swarm:  ${median(swarmTps).toFixed(1)} tok/s, first token after ${median(swarmTtft).toFixed(1)} ms (medians of ${rounds}, ${a.tokens.length} tokens)`);
 log(`direct: ${median(directTps).toFixed(1)} tok/s, first token after ${median(directTtft).toFixed(1)} ms`);

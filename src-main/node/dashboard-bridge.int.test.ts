@@ -2,10 +2,11 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDashboardApi, type DashboardApi, type DashboardEvent } from "../../src-contract/index.js";
+import type { DashboardApi, DashboardEvent } from "../../src-contract/index.js";
 import { createEngine } from "../engine/index.js";
 import { ensureSyntheticModel } from "../models/index.js";
 import { parseNodeConfig, spawnNodeProcess, startNode, type NodeProcess, type RunningNode } from "./index.js";
+import { dashboardBridgeClient, waitFor } from "./node.test-support.js";
 
 // A real worker process serving the tiny model with its dashboard on, replaying a recorded RTX 4080 SUPER
 // for telemetry, and a requester in this process. The dashboard is driven through the same contract
@@ -17,35 +18,6 @@ let modelSha256: string;
 let promptTokens: number[];
 const events: DashboardEvent[] = [];
 let unsubscribe: () => void;
-
-function bridgeClient(url: string): DashboardApi {
-  const { origin, hash } = new URL(url);
-  const token = new URLSearchParams(hash.slice(1)).get("token")!;
-  return createDashboardApi({
-    async call(name, args) {
-      const response = await fetch(`${origin}/bridge/v1/call/${name}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        body: JSON.stringify(args),
-      });
-      return response.json();
-    },
-    subscribe(listener) {
-      const socket = new WebSocket(`${origin.replace("http", "ws")}/bridge/v1/events`);
-      socket.addEventListener("open", () => socket.send(JSON.stringify({ type: "auth", token })));
-      socket.addEventListener("message", (event) => listener(JSON.parse(String(event.data))));
-      return () => socket.close();
-    },
-  });
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function sendJob() {
   const run = requester.scheduler.runJob({
@@ -69,7 +41,7 @@ beforeAll(async () => {
   await engine.close();
   worker = await spawnNodeProcess(["--model", "tiny", "--mode", "always", "--threads", "1", "--dashboard-port", "0", "--api-port", "0", "--replay-gpu", "rtx4080super"]);
   expect(worker.dashboardUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{43}$/);
-  api = bridgeClient(worker.dashboardUrl!);
+  api = dashboardBridgeClient(worker.dashboardUrl!);
   unsubscribe = api.subscribe((event) => events.push(event));
   const home = await mkdtemp(path.join(os.tmpdir(), "inferswarm-requester-"));
   requester = await startNode(parseNodeConfig({ listen: ["/ip4/127.0.0.1/tcp/0"], bootstrap: [worker.addresses[0]!], mdns: false, hardware: false }), {

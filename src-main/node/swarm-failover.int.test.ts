@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEngine } from "../engine/index.js";
 import { ensureSyntheticModel } from "../models/index.js";
 import { parseNodeConfig, spawnNodeProcess, startNode, type NodeProcess, type RunningNode } from "./index.js";
+import { waitFor } from "./node.test-support.js";
 
 // Real processes on 127.0.0.1: two workers serving the generated small model, and a requester (this
 // process) that routes a job through its scheduler. The expected answer is the uninterrupted greedy
@@ -16,14 +17,6 @@ let promptTokens: number[];
 let expected: number[];
 let workers: NodeProcess[] = [];
 let requester: RunningNode;
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function startSwarm(count: number) {
   await Promise.all(workers.map((w) => w.stop()));

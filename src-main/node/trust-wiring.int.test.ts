@@ -2,13 +2,14 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDashboardApi, type DashboardApi } from "../../src-contract/index.js";
+import type { DashboardApi } from "../../src-contract/index.js";
 import { createSilentLogger } from "../common/index.js";
 import { createEngine } from "../engine/index.js";
 import { ensureSyntheticModel } from "../models/index.js";
 import type { JobRunResult } from "../scheduler/index.js";
 import { createJobTransport, type JobRequest } from "../swarm/index.js";
 import { parseNodeConfig, spawnNodeProcess, startNode, type NodeProcess, type RunningNode } from "./index.js";
+import { dashboardBridgeClient, waitFor } from "./node.test-support.js";
 
 // Trust and earnings as every node runs them (start-node.ts → node-trust.ts, node-earnings.ts): two honest
 // `inferswarm node` processes and one cheater (random tokens under the honest model's hash), all serving
@@ -25,30 +26,6 @@ let requester: RunningNode;
 const dashboards = new Map<string, DashboardApi>();
 /** Jobs of test 2, by the honest worker that answered them. */
 const answeredBy = new Map<string, string[]>();
-
-function bridgeClient(url: string): DashboardApi {
-  const { origin, hash } = new URL(url);
-  const token = new URLSearchParams(hash.slice(1)).get("token")!;
-  return createDashboardApi({
-    async call(name, args) {
-      const response = await fetch(`${origin}/bridge/v1/call/${name}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        body: JSON.stringify(args),
-      });
-      return response.json();
-    },
-    subscribe: () => () => undefined,
-  });
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const newJobId = (label: string) => `${label}-${Math.random().toString(36).slice(2, 12)}`;
 const honestIds = () => honest.map((w) => w.peerId);
@@ -70,7 +47,7 @@ beforeAll(async () => {
   const second = await spawnNodeProcess([...common, ...bootstrapTo([first])]);
   honest = [first, second];
   cheater = await spawnNodeProcess([...common, ...bootstrapTo(honest)], { entry: "cheating-node", env: { INFERSWARM_CHEAT: "random" } });
-  for (const worker of [...honest, cheater]) dashboards.set(worker.peerId, bridgeClient(worker.dashboardUrl!));
+  for (const worker of [...honest, cheater]) dashboards.set(worker.peerId, dashboardBridgeClient(worker.dashboardUrl!));
 
   const home = await mkdtemp(path.join(os.tmpdir(), "inferswarm-requester-"));
   requester = await startNode(

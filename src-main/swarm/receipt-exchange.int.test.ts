@@ -4,7 +4,7 @@ import path from "node:path";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { toString as uint8ArrayToString } from "uint8arrays/to-string";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canonicalJson, createSilentLogger, isInferSwarmError } from "../common/index.js";
+import { canonicalJson, createSilentLogger } from "../common/index.js";
 import {
   createFinishedJobRegistry,
   createReceipt,
@@ -15,7 +15,7 @@ import {
   type Ledger,
   type SignedReceipt,
 } from "../ledger/index.js";
-import { varint } from "./length-prefix.test-support.js";
+import { fuzzCases, sendFuzzCases } from "./protocol-fuzz.test-support.js";
 import {
   createFrameStream,
   createSwarmNode,
@@ -199,13 +199,6 @@ describe("receipts between two nodes on loopback", () => {
   });
 
   it("survives 150 fuzzed frames, answering each with a rejection or a reset, and reporting each", async () => {
-    let seed = 0x7ec1;
-    const rand = () => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed / 0x80000000;
-    };
-    const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
-    const prefixed = (body: Uint8Array) => Uint8Array.from([...varint(body.byteLength), ...body]);
     const valid = JSON.parse(JSON.stringify({ type: "receipt", receipt: await finishedJob() })) as { type: string; receipt: { body: Record<string, unknown>; requesterSignature: unknown } };
     const mutations: Array<(frame: typeof valid) => void> = [
       (f) => delete f.receipt.body.jobId,
@@ -217,44 +210,15 @@ describe("receipts between two nodes on loopback", () => {
       (f) => (f.receipt.body.modelSha256 = "Z".repeat(64)),
       (f) => (f.receipt = null as never),
     ];
-    const kinds = ["random", "truncated", "oversized", "schema", "garbage-json", "empty"] as const;
-    const cases: Array<{ kind: string; bytes: Uint8Array }> = [];
-    for (let i = 0; i < 150; i++) {
-      const kind = kinds[i % kinds.length]!;
-      let bytes: Uint8Array;
-      if (kind === "random") bytes = randomBytes(1 + Math.floor(rand() * 300));
-      else if (kind === "truncated") {
-        const whole = prefixed(new TextEncoder().encode(JSON.stringify(valid)));
-        bytes = whole.subarray(0, 1 + Math.floor(rand() * (whole.byteLength - 2)));
-      } else if (kind === "oversized") bytes = Uint8Array.from([...varint(RECEIPT_EXCHANGE_LIMITS.maxFrameBytes + 1 + Math.floor(rand() * 1e6)), ...randomBytes(16)]);
-      else if (kind === "schema") {
-        const mutated = structuredClone(valid);
-        mutations[Math.floor(rand() * mutations.length)]!(mutated);
-        bytes = prefixed(new TextEncoder().encode(JSON.stringify(mutated)));
-      } else if (kind === "garbage-json") bytes = prefixed(randomBytes(1 + Math.floor(rand() * 64)).map((b) => 0x20 + (b % 90)));
-      else bytes = new Uint8Array(0);
-      cases.push({ kind, bytes });
-    }
+    const cases = fuzzCases({ seed: 0x7ec1, count: 150, validFrame: valid, mutations, maxFrameBytes: RECEIPT_EXCHANGE_LIMITS.maxFrameBytes });
 
     const before = misbehaviour.length;
-    const answers: Record<string, number> = {};
-    for (const fuzz of cases) {
-      const stream = await requester.libp2p.dialProtocol(worker.libp2p.peerId, RECEIPT_PROTOCOL_ID);
-      const frames = createFrameStream(stream);
-      if (fuzz.bytes.byteLength > 0) stream.send(fuzz.bytes);
-      // Our side closes, so a truncated frame is seen as truncated rather than slow.
-      await stream.close().catch(() => undefined);
-      let answer: string;
-      try {
-        const frame = await frames.readFrame(receiptAnswerFrameSchema, { deadlineMs: 5_000 });
-        answer = frame.type === "rejected" ? `rejected:${frame.code}` : `unexpected:${frame.type}`;
-      } catch (error) {
-        answer = isInferSwarmError(error) ? error.code : "other";
-      }
-      stream.abort(new Error("case over"));
-      answers[answer] = (answers[answer] ?? 0) + 1;
-      expect(["rejected:RECEIPT_BAD_REQUEST", "SWARM_NO_END"], `${fuzz.kind} got ${answer}`).toContain(answer);
-    }
+    const answers = await sendFuzzCases(cases, {
+      dial: () => requester.libp2p.dialProtocol(worker.libp2p.peerId, RECEIPT_PROTOCOL_ID),
+      answerSchema: receiptAnswerFrameSchema,
+      describeAnswer: (frame) => (frame.type === "rejected" ? `rejected:${frame.code}` : `unexpected:${frame.type}`),
+      allowedAnswers: ["rejected:RECEIPT_BAD_REQUEST", "SWARM_NO_END"],
+    });
     expect(answers["rejected:RECEIPT_BAD_REQUEST"]).toBeGreaterThan(0);
     expect(answers.SWARM_NO_END).toBeGreaterThan(0);
     await waitFor("every fuzz case to be reported", () => misbehaviour.length - before === cases.length);

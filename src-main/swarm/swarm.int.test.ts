@@ -1,8 +1,8 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Stream } from "@libp2p/interface";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { varint } from "./length-prefix.test-support.js";
-import { createSilentLogger, isInferSwarmError } from "../common/index.js";
+import { fuzzCases, sendFuzzCases } from "./protocol-fuzz.test-support.js";
+import { createSilentLogger } from "../common/index.js";
 import { createEngine, type Engine, type LoadedModel } from "../engine/index.js";
 import { ensureSyntheticModel } from "../models/index.js";
 import {
@@ -13,6 +13,7 @@ import {
   createLatencyProbe,
   createSwarmNode,
   generateSwarmKey,
+  JOB_LIMITS,
   JOB_PROTOCOL_ID,
   modelProviderCid,
   jobRequestSchema,
@@ -404,14 +405,6 @@ describe("the job protocol on a real engine", () => {
   });
 
   it("survives 200 fuzzed requests, answering each with an error or a closed stream", async () => {
-    // Seeded so a failure can be replayed.
-    let seed = 0x5eed;
-    const rand = () => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed / 0x80000000;
-    };
-    const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
-    const prefixed = (body: Uint8Array) => Uint8Array.from([...varint(body.byteLength), ...body]);
     const valid = request() as unknown as Record<string, unknown>;
     const mutations: Array<(r: Record<string, unknown>) => void> = [
       (r) => delete r.jobId,
@@ -424,43 +417,15 @@ describe("the job protocol on a real engine", () => {
       (r) => (r.stop = ["a", "b", "c", "d", "e"]),
       (r) => (r.resumeTokens = [-1]),
     ];
-    const cases: Array<{ kind: string; bytes: Uint8Array }> = [];
-    for (let i = 0; i < 200; i++) {
-      const kind = ["random", "truncated", "oversized", "schema", "garbage-json", "empty"][i % 6]!;
-      let bytes: Uint8Array;
-      if (kind === "random") bytes = randomBytes(1 + Math.floor(rand() * 300));
-      else if (kind === "truncated") {
-        const whole = prefixed(new TextEncoder().encode(JSON.stringify(valid)));
-        bytes = whole.subarray(0, 1 + Math.floor(rand() * (whole.byteLength - 2)));
-      } else if (kind === "oversized") bytes = Uint8Array.from([...varint(512 * 1024 + 1 + Math.floor(rand() * 1e6)), ...randomBytes(16)]);
-      else if (kind === "schema") {
-        const mutated = structuredClone(valid);
-        mutations[Math.floor(rand() * mutations.length)]!(mutated);
-        bytes = prefixed(new TextEncoder().encode(JSON.stringify(mutated)));
-      } else if (kind === "garbage-json") bytes = prefixed(randomBytes(1 + Math.floor(rand() * 64)).map((b) => 0x20 + (b % 90)));
-      else bytes = new Uint8Array(0);
-      cases.push({ kind, bytes });
-    }
+    const cases = fuzzCases({ seed: 0x5eed, count: 200, validFrame: valid, mutations, maxFrameBytes: JOB_LIMITS.maxFrameBytes });
 
     const before = misbehaviour.length;
-    const answers: Record<string, number> = {};
-    for (const fuzz of cases) {
-      const stream = await requester.libp2p.dialProtocol(worker.libp2p.peerId, JOB_PROTOCOL_ID);
-      const frames = createFrameStream(stream);
-      if (fuzz.bytes.byteLength > 0) stream.send(fuzz.bytes);
-      // Close our side so a truncated frame is seen as truncated, not as a slow sender.
-      await stream.close().catch(() => undefined);
-      let answer: string;
-      try {
-        const frame = await frames.readFrame(workerFrameSchema, { deadlineMs: 5_000 });
-        answer = frame.type === "error" ? `error:${frame.code}` : `unexpected:${frame.type}`;
-      } catch (error) {
-        answer = isInferSwarmError(error) ? error.code : "other";
-      }
-      stream.abort(new Error("case over"));
-      answers[answer] = (answers[answer] ?? 0) + 1;
-      expect(["error:SWARM_BAD_REQUEST", "SWARM_NO_END"]).toContain(answer);
-    }
+    const answers = await sendFuzzCases(cases, {
+      dial: () => requester.libp2p.dialProtocol(worker.libp2p.peerId, JOB_PROTOCOL_ID),
+      answerSchema: workerFrameSchema,
+      describeAnswer: (frame) => (frame.type === "error" ? `error:${frame.code}` : `unexpected:${frame.type}`),
+      allowedAnswers: ["error:SWARM_BAD_REQUEST", "SWARM_NO_END"],
+    });
     // Both ways of refusing occur: an error frame for what was read, a reset for what was truncated.
     expect(answers["error:SWARM_BAD_REQUEST"]).toBeGreaterThan(0);
     expect(answers.SWARM_NO_END).toBeGreaterThan(0);

@@ -1,9 +1,10 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSilentLogger, isInferSwarmError } from "../common/index.js";
+import { createSilentLogger } from "../common/index.js";
 import type { ScoreRequest, ScoreResult } from "../engine/index.js";
 import { hashScores, hashTokens, TrustError, type AnswerScores, type AttestationBody, type VerificationRequest } from "../trust/index.js";
 import { varint } from "./length-prefix.test-support.js";
+import { fuzzCases, sendFuzzCases } from "./protocol-fuzz.test-support.js";
 import {
   createFrameStream,
   createSwarmNode,
@@ -11,6 +12,7 @@ import {
   requestVerification,
   signAttestation,
   SwarmError,
+  VERIFY_LIMITS,
   VERIFY_PROTOCOL_ID,
   verifyAttestationSignature,
   verifyRequestSchema,
@@ -145,13 +147,6 @@ describe("the verify protocol", () => {
   });
 
   it("survives 150 fuzzed requests: no crash, a clear error or a reset, each reported as misbehaviour", async () => {
-    let seed = 0x7e51f1;
-    const rand = () => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed / 0x80000000;
-    };
-    const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
-    const prefixed = (body: Uint8Array) => Uint8Array.from([...varint(body.byteLength), ...body]);
     const valid = { type: "verify", ...verification() } as Record<string, unknown>;
     const mutations: Array<(r: Record<string, unknown>) => void> = [
       (r) => delete r.jobId,
@@ -165,39 +160,14 @@ describe("the verify protocol", () => {
       (r) => (r.sampling = { temperature: 9 }),
       (r) => (r.claimedTokens = [-1]),
     ];
-    const kinds = ["random", "truncated", "oversized", "schema", "garbage-json", "empty"] as const;
+    const cases = fuzzCases({ seed: 0x7e51f1, count: 150, validFrame: valid, mutations, maxFrameBytes: VERIFY_LIMITS.maxFrameBytes });
     const before = misbehaviour.length;
-    const answers: Record<string, number> = {};
-    for (let i = 0; i < 150; i++) {
-      const kind = kinds[i % kinds.length]!;
-      let bytes: Uint8Array;
-      if (kind === "random") bytes = randomBytes(1 + Math.floor(rand() * 300));
-      else if (kind === "truncated") {
-        const whole = prefixed(new TextEncoder().encode(JSON.stringify(valid)));
-        bytes = whole.subarray(0, 1 + Math.floor(rand() * (whole.byteLength - 2)));
-      } else if (kind === "oversized") bytes = Uint8Array.from([...varint(512 * 1024 + 1 + Math.floor(rand() * 1e6)), ...randomBytes(16)]);
-      else if (kind === "schema") {
-        const mutated = structuredClone(valid);
-        mutations[Math.floor(rand() * mutations.length)]!(mutated);
-        bytes = prefixed(new TextEncoder().encode(JSON.stringify(mutated)));
-      } else if (kind === "garbage-json") bytes = prefixed(randomBytes(1 + Math.floor(rand() * 64)).map((b) => 0x20 + (b % 90)));
-      else bytes = new Uint8Array(0);
-
-      const stream = await requester.libp2p.dialProtocol(validator.libp2p.peerId, VERIFY_PROTOCOL_ID);
-      const frames = createFrameStream(stream);
-      if (bytes.byteLength > 0) stream.send(bytes);
-      await stream.close().catch(() => undefined);
-      let answer: string;
-      try {
-        const frame = await frames.readFrame(verifyResponseSchema, { deadlineMs: 5_000 });
-        answer = frame.type === "error" ? `error:${frame.code}` : `unexpected:${frame.type}`;
-      } catch (error) {
-        answer = isInferSwarmError(error) ? error.code : "other";
-      }
-      stream.abort(new Error("case over"));
-      answers[answer] = (answers[answer] ?? 0) + 1;
-      expect(["error:SWARM_BAD_REQUEST", "SWARM_NO_END"], `${kind}: ${answer}`).toContain(answer);
-    }
+    const answers = await sendFuzzCases(cases, {
+      dial: () => requester.libp2p.dialProtocol(validator.libp2p.peerId, VERIFY_PROTOCOL_ID),
+      answerSchema: verifyResponseSchema,
+      describeAnswer: (frame) => (frame.type === "error" ? `error:${frame.code}` : `unexpected:${frame.type}`),
+      allowedAnswers: ["error:SWARM_BAD_REQUEST", "SWARM_NO_END"],
+    });
     expect(answers["error:SWARM_BAD_REQUEST"]).toBeGreaterThan(0);
     expect(answers.SWARM_NO_END).toBeGreaterThan(0);
     await waitFor("every fuzz case reported", () => misbehaviour.length - before === 150);
