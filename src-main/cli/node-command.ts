@@ -172,7 +172,7 @@ function printStartup(node: RunningNode, out: (line: string) => void, readyJson:
   }
   if (status.decision) out(`node: policy: ${status.decision.reason}`);
   if (dashboardUrl) out(`node: dashboard ${dashboardUrl}`);
-  if (api) out(`node: OpenAI-compatible API ${api.gateway.baseUrl} (key in ${api.keyFile}; shown in the dashboard's Settings)`);
+  if (api) out(`node: OpenAI-compatible API ${api.gateway.baseUrl} key ${api.key} (kept in ${api.keyFile}; also in the dashboard's Settings)`);
   out(`node: ledger ${node.earnings.ledger.path} (chain head ${node.earnings.ledger.head().seq})`);
 }
 
