@@ -52,7 +52,11 @@ export async function spawnNodeProcess(args: string[], options: SpawnNodeOptions
   proc.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   const lines = createInterface({ input: proc.stdout! });
   const ready = await new Promise<{ peerId: string; addresses: string[]; dashboardUrl: string | null; apiUrl: string | null; apiKey: string | null }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker not ready within ${options.readyTimeoutMs ?? 90_000} ms:\n${output.join("")}`)), options.readyTimeoutMs ?? 90_000);
+    const timer = setTimeout(() => {
+      // Never leave a half-started node behind: the caller gets no handle to stop it.
+      proc.kill("SIGKILL");
+      reject(new Error(`worker not ready within ${options.readyTimeoutMs ?? 90_000} ms:\n${output.join("")}`));
+    }, options.readyTimeoutMs ?? 90_000);
     proc.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`worker exited with ${code} before it was ready:\n${output.join("")}`));
