@@ -53,6 +53,18 @@ export const jobRequestSchema = z
   })
   .strict();
 
+/** How a worker or validator refuses: the same frame on every protocol that answers a request. */
+export const errorFrameSchema = z
+  .object({
+    type: z.literal("error"),
+    /** The engine's and swarm's stable codes (ENGINE_BUSY, ENGINE_PAUSED, SWARM_BAD_REQUEST, VERIFY_BUSY, ...). */
+    code: z.string().min(1).max(64),
+    message: z.string().max(1024),
+    /** True when another peer may well succeed (busy, paused, preempted, shutting down). */
+    retryable: z.boolean(),
+  })
+  .strict();
+
 export const workerFrameSchema = z.discriminatedUnion("type", [
   /** The job is admitted; `queuePosition` 0 means it is running. */
   z.object({ type: z.literal("accepted"), queuePosition: z.number().int().nonnegative() }).strict(),
@@ -77,16 +89,7 @@ export const workerFrameSchema = z.discriminatedUnion("type", [
       generatedTokens: z.number().int().nonnegative(),
     })
     .strict(),
-  z
-    .object({
-      type: z.literal("error"),
-      /** The engine's and swarm's stable codes (ENGINE_BUSY, ENGINE_PAUSED, SWARM_BAD_REQUEST, ...). */
-      code: z.string().min(1).max(64),
-      message: z.string().max(1024),
-      /** True when another worker may well succeed (busy, paused, preempted). */
-      retryable: z.boolean(),
-    })
-    .strict(),
+  errorFrameSchema,
 ]);
 
 export type Sampling = z.infer<typeof samplingSchema>;

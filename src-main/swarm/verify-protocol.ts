@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { answerScoresSchema, finishReasonSchema, SCORE_LIMITS, signedAttestationSchema } from "../trust/index.js";
-import { JOB_LIMITS, samplingSchema } from "./job-protocol.js";
+import { errorFrameSchema, JOB_LIMITS, samplingSchema } from "./job-protocol.js";
 
 /**
  * The verify protocol: a requester opens one stream per verification, sends one `verify` frame (the
@@ -44,15 +44,7 @@ export const verifyRequestSchema = z
 
 export const verifyResponseSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("attestation"), attestation: signedAttestationSchema, scores: answerScoresSchema }).strict(),
-  z
-    .object({
-      type: z.literal("error"),
-      code: z.string().min(1).max(64),
-      message: z.string().max(1024),
-      /** True when another validator may well succeed (busy, shutting down). */
-      retryable: z.boolean(),
-    })
-    .strict(),
+  errorFrameSchema,
 ]);
 
 export type VerifyRequest = z.infer<typeof verifyRequestSchema>;

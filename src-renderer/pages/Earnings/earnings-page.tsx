@@ -62,22 +62,14 @@ function Totals({ earnings }: { earnings: EarningsSummary }) {
           <thead>
             <tr>
               <th scope="col">Period</th>
-              {EARNING_STATES.map((state) => (
-                <th key={state} scope="col" className="num">
-                  {EARNING_STATE_LABELS[state]}
-                </th>
-              ))}
+              <StateHeaderCells />
             </tr>
           </thead>
           <tbody>
             {rows.map(([label, amounts]) => (
               <tr key={label}>
                 <th scope="row">{label}</th>
-                {EARNING_STATES.map((state) => (
-                  <td key={state} className="num">
-                    {formatAmount(amounts[state])}
-                  </td>
-                ))}
+                <StateAmountCells amounts={amounts} />
               </tr>
             ))}
           </tbody>
@@ -101,11 +93,7 @@ function PerModel({ earnings }: { earnings: EarningsSummary }) {
                 <th scope="col">Model</th>
                 <th scope="col" className="num">Jobs</th>
                 <th scope="col" className="num">Tokens</th>
-                {EARNING_STATES.map((state) => (
-                  <th key={state} scope="col" className="num">
-                    {EARNING_STATE_LABELS[state]}
-                  </th>
-                ))}
+                <StateHeaderCells />
               </tr>
             </thead>
             <tbody>
@@ -114,11 +102,7 @@ function PerModel({ earnings }: { earnings: EarningsSummary }) {
                   <th scope="row">{row.model}</th>
                   <td className="num">{formatNumber(row.jobs)}</td>
                   <td className="num">{formatNumber(row.tokens)}</td>
-                  {EARNING_STATES.map((state) => (
-                    <td key={state} className="num">
-                      {formatAmount(row[state])}
-                    </td>
-                  ))}
+                  <StateAmountCells amounts={row} />
                 </tr>
               ))}
             </tbody>
@@ -167,4 +151,21 @@ function CsvExport({ download }: { download: (fileName: string, text: string) =>
       {exportError ? <CallErrorNotice error={exportError} context="The export failed" /> : null}
     </section>
   );
+}
+
+/** One column per earning state, in the same order everywhere. */
+function StateHeaderCells() {
+  return EARNING_STATES.map((state) => (
+    <th key={state} scope="col" className="num">
+      {EARNING_STATE_LABELS[state]}
+    </th>
+  ));
+}
+
+function StateAmountCells({ amounts }: { amounts: Record<(typeof EARNING_STATES)[number], number> }) {
+  return EARNING_STATES.map((state) => (
+    <td key={state} className="num">
+      {formatAmount(amounts[state])}
+    </td>
+  ));
 }
