@@ -3,3 +3,4 @@ export { createLogger, createSilentLogger, type Logger } from "./logger.js";
 export { systemClock, systemTimers, backgroundTimers, systemRandom, type Clock, type Timers, type TimerHandle, type RandomSource } from "./clock.js";
 export { createFakeTime, settle, type FakeTime } from "./fake-time.js";
 export { canonicalJson } from "./canonical-json.js";
+export { signCanonical, verifyCanonical, publicKeyOfPeer, peerIdOfKey } from "./peer-signatures.js";

@@ -1,8 +1,7 @@
 import type { PrivateKey } from "@libp2p/interface";
 import { z } from "zod";
-import { canonicalJson } from "../common/index.js";
+import { canonicalJson, peerIdOfKey, signCanonical, verifyCanonical } from "../common/index.js";
 import { LedgerError } from "./ledger-errors.js";
-import { peerIdOfKey, signCanonical, verifyCanonical } from "./peer-signatures.js";
 import { peerIdTextSchema } from "./receipt.js";
 
 export const ATTESTATION_LIMITS = {

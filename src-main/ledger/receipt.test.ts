@@ -3,9 +3,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { creditsToMicro, formatMicroCredits, microToCredits, receiptAmountMicro } from "./credits.js";
 import { LedgerError } from "./ledger-errors.js";
 import { countersigned, makeIdentity, receiptInput, signedBy, type Identity } from "./ledger.test-support.js";
-import { signCanonical } from "./peer-signatures.js";
 import { countersignReceipt, createJobReceipts, createReceipt, hashTokens, signReceipt, verifyReceipt, type SignedReceipt } from "./receipt.js";
 import { signAttestation, verifyAttestation } from "./attestation.js";
+import { signCanonical } from "../common/index.js";
 
 let requester: Identity;
 let worker: Identity;

@@ -3,7 +3,7 @@ import type { PrivateKey } from "@libp2p/interface";
 import { z } from "zod";
 import { MAX_PRICE_PER_1K_MICRO, receiptAmountMicro } from "./credits.js";
 import { LedgerError, type ReceiptCheck } from "./ledger-errors.js";
-import { peerIdOfKey, signCanonical, verifyCanonical } from "./peer-signatures.js";
+import { peerIdOfKey, signCanonical, verifyCanonical } from "../common/index.js";
 
 export const RECEIPT_LIMITS = {
   /** Prompt (with resumed tokens) and output counts: far above the job protocol's limits, far below float trouble. */

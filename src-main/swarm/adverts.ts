@@ -1,13 +1,10 @@
 import type { GossipSub, Message, TopicValidatorFn } from "@libp2p/gossipsub";
 import { TopicValidatorResult } from "@libp2p/gossipsub";
 import type { PeerId, PrivateKey } from "@libp2p/interface";
-import { peerIdFromString } from "@libp2p/peer-id";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
-import { fromString as uint8ArrayFromString } from "uint8arrays/from-string";
-import { toString as uint8ArrayToString } from "uint8arrays/to-string";
-import { canonicalJson, type Logger } from "../common/index.js";
+import { canonicalJson, signCanonical, verifyCanonical, type Logger } from "../common/index.js";
 import type { CandidateSource, WorkerCandidate } from "../scheduler/index.js";
 import { ADVERT_LIMITS, ADVERT_TOPIC, signedCapacityAdvertSchema, type AdvertisedModel, type CapacityAdvertBody, type SignedCapacityAdvert } from "./capacity-advert.js";
 import type { SwarmLibp2p } from "./swarm-node.js";
@@ -56,18 +53,11 @@ export interface AdvertService extends CandidateSource {
 export { canonicalJson };
 
 export async function signAdvert(body: CapacityAdvertBody, privateKey: PrivateKey): Promise<SignedCapacityAdvert> {
-  const signature = await privateKey.sign(new TextEncoder().encode(canonicalJson(body)));
-  return { body, signature: uint8ArrayToString(signature, "base64") };
+  return { body, signature: await signCanonical(body, privateKey) };
 }
 
 export async function verifyAdvertSignature(advert: SignedCapacityAdvert): Promise<boolean> {
-  try {
-    const publicKey = peerIdFromString(advert.body.peerId).publicKey;
-    if (!publicKey) return false;
-    return await publicKey.verify(new TextEncoder().encode(canonicalJson(advert.body)), uint8ArrayFromString(advert.signature, "base64"));
-  } catch {
-    return false;
-  }
+  return (await verifyCanonical(advert.body, advert.body.peerId, advert.signature)) === "ok";
 }
 
 /** The DHT key under which workers of a model provide: CIDv1 raw of sha256 of the model's hash string. */

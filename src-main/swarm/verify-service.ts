@@ -1,8 +1,7 @@
 import type { Connection, PrivateKey, Stream } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
-import { fromString as uint8ArrayFromString } from "uint8arrays/from-string";
 import { toString as uint8ArrayToString } from "uint8arrays/to-string";
-import { systemClock, type Clock, type Logger } from "../common/index.js";
+import { systemClock, verifyCanonical, type Clock, type Logger } from "../common/index.js";
 import { EngineError, type ModelInfo } from "../engine/index.js";
 import {
   attestationSigningBytes,
@@ -62,13 +61,7 @@ export async function signAttestation(body: AttestationBody, sign: (bytes: Uint8
 
 /** True when the attestation was signed by the key of `body.validatorPeerId`. */
 export async function verifyAttestationSignature(attestation: SignedAttestation): Promise<boolean> {
-  try {
-    const publicKey = peerIdFromString(attestation.body.validatorPeerId).publicKey;
-    if (!publicKey) return false;
-    return await publicKey.verify(attestationSigningBytes(attestation.body), uint8ArrayFromString(attestation.signature, "base64"));
-  } catch {
-    return false;
-  }
+  return (await verifyCanonical(attestation.body, attestation.body.validatorPeerId, attestation.signature)) === "ok";
 }
 
 /** The signer for `sign` from a libp2p private key. */

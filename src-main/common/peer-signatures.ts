@@ -2,7 +2,7 @@ import type { PrivateKey, PublicKey } from "@libp2p/interface";
 import { peerIdFromPrivateKey, peerIdFromString } from "@libp2p/peer-id";
 import { fromString as uint8ArrayFromString } from "uint8arrays/from-string";
 import { toString as uint8ArrayToString } from "uint8arrays/to-string";
-import { canonicalJson } from "../common/index.js";
+import { canonicalJson } from "./canonical-json.js";
 
 const encoder = new TextEncoder();
 
