@@ -194,6 +194,17 @@ describe("earnings states", () => {
     expect(ledger.getReceipt(a.receiptId)?.record.stateReason).toBe("hold on a new node lifted");
   });
 
+  it("sends a passed pending receipt where verifiedState says: held while the node is new, then payable", async () => {
+    let isNew = true;
+    const { ledger } = await open({ verifiedState: () => (isNew ? "held" : "payable") });
+    const a = await ledger.recordEarned(await countersigned(requester, worker));
+    const b = await ledger.recordEarned(await countersigned(requester, worker));
+    expect(a.state).toBe("pending");
+    expect(await ledger.recordAttestation(await attestation(validator, a.receiptId, "pass"))).toMatchObject({ record: { state: "held" }, moved: { from: "pending", to: "held" } });
+    isNew = false;
+    expect(await ledger.recordAttestation(await attestation(validator, b.receiptId, "pass"))).toMatchObject({ record: { state: "payable" }, moved: { from: "pending", to: "payable" } });
+  });
+
   it("files an attestation that names only the job under the receipt it is given, and can leave the state to trust", async () => {
     const { ledger } = await open();
     const record = await ledger.recordEarned(await countersigned(requester, worker));

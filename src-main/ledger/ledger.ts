@@ -24,6 +24,12 @@ export interface LedgerOptions {
   clock?: Clock;
   logger?: Logger;
   holdPolicy?: HoldPolicy;
+  /**
+   * Where a pending receipt goes when a validator passes it: "payable" (the default), or "held" while the
+   * node is new and its verified work waits for the hold to lift (the ladder). Asked in the same
+   * transaction that stores the attestation.
+   */
+  verifiedState?: () => "payable" | "held";
   /** How validators' signatures are checked; default Ed25519 by the key in the validator's peer id. */
   verifyAttestationSignature?: AttestationSignatureCheck;
   /**
@@ -105,6 +111,7 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
   const logger = (options.logger ?? createSilentLogger()).child({ module: "ledger" });
   const owner = options.peerId;
   const holdPolicy: HoldPolicy = options.holdPolicy ?? (() => "pending");
+  const verifiedState = options.verifiedState ?? (() => "payable");
   const attestationCheck = options.verifyAttestationSignature ?? verifyAttestationEd25519;
   const timeZone = options.timeZone ?? systemTimeZone();
 
@@ -218,7 +225,7 @@ export async function openLedger(options: LedgerOptions): Promise<Ledger> {
       if (before.state !== "spent" && (attestationOptions.applyVerdict ?? true)) {
         if (verdict === "fail" && (before.state === "pending" || before.state === "held")) to = "forfeited";
         // A held receipt stays held when verified: the hold is about the node being new, not this job.
-        if (verdict === "pass" && before.state === "pending") to = "payable";
+        if (verdict === "pass" && before.state === "pending") to = verifiedState();
       }
       const entries: NewEntry[] = [{ kind: "attestation", body: { receiptId, attestation: checked } }];
       if (to) entries.push({ kind: "earning-state", body: { receiptId, state: to, reason: `${verdict === "pass" ? "verified" : "failed verification"} by validator ${validatorPeerId}` } });

@@ -12,8 +12,8 @@ import {
   type SignedAttestation,
   type SignedReceipt,
 } from "../ledger/index.js";
-import type { JobRunResult } from "../scheduler/index.js";
-import { registerReceiptHandler, sendReceipt, type JobOutcome, type JobRequest, type ReceiptHandler, type ReceiptHandlerOptions, type SwarmLibp2p } from "../swarm/index.js";
+import type { JobRunResult, SchedulerJobRequest } from "../scheduler/index.js";
+import { registerReceiptHandler, sendReceipt, type JobOutcome, type ReceiptHandler, type SwarmLibp2p } from "../swarm/index.js";
 
 /**
  * The AI Horde ladder, on this node's own ledger: a receipt starts "pending" (not yet verified, or still
@@ -52,7 +52,7 @@ export interface NodeEarnings {
    * Requester side: one signed receipt per worker that produced part of the answer, countersigned by it and
    * stored as spent. A worker that cannot be reached or refuses is logged, never thrown at the job's caller.
    */
-  payForJob(request: JobRequest, result: JobRunResult): Promise<SignedReceipt[]>;
+  payForJob(request: SchedulerJobRequest, result: JobRunResult): Promise<SignedReceipt[]>;
   stop(): Promise<void>;
 }
 
@@ -64,58 +64,41 @@ export async function startNodeEarnings(options: NodeEarningsOptions): Promise<N
   const logger = options.logger.child({ module: "earnings" });
   const clock = options.clock ?? systemClock;
   const timers = options.timers ?? backgroundTimers;
+  // Held receipts only ever come from verified jobs (the ladder below), so verified = payable + held.
+  const verifiedJobs = () => {
+    const counts = ledger.stateCounts();
+    return counts.payable + counts.held;
+  };
+  const isNewNode = () => verifiedJobs() < HELD_UNTIL_VERIFIED_JOBS;
   const ledger = await openLedger({
     path: path.join(options.dataDir, "ledger.sqlite"),
     headFile: path.join(options.dataDir, "ledger.head"),
     peerId: options.peerId,
     clock,
     logger,
-    holdPolicy: () => "pending",
+    // Receipts start pending (not yet verified); a pass makes them held while this node is new.
+    verifiedState: () => (isNewNode() ? "held" : "payable"),
   });
   const finishedJobs = createFinishedJobRegistry();
-  // Held receipts only ever come from verified jobs (below), so verified = payable + held while new.
-  const verifiedJobs = () => {
-    const counts = ledger.stateCounts();
-    return counts.payable + counts.held;
-  };
-  const isNewNode = () => verifiedJobs() < HELD_UNTIL_VERIFIED_JOBS;
-
-  /** The ladder's rule in place of the ledger's default (a pass moves pending straight to payable). */
-  const ladderLedger: ReceiptHandlerOptions["ledger"] = {
-    has: (receiptId) => ledger.has(receiptId),
-    getReceipt: (receiptId) => ledger.getReceipt(receiptId),
-    recordEarned: (receipt) => ledger.recordEarned(receipt),
-    async recordAttestation(attestation, attestationOptions) {
-      const outcome = await ledger.recordAttestation(attestation, { ...attestationOptions, applyVerdict: false });
-      const { record } = outcome;
-      if (record.role !== "earned" || (record.state !== "pending" && record.state !== "held")) return outcome;
-      const verdict = attestation.body.verdict;
-      if (verdict === "fail") {
-        return { record: ledger.setEarningState(record.receiptId, "forfeited", `validator ${attestation.body.validatorPeerId} found the answer wrong`), moved: { from: record.state, to: "forfeited" } };
-      }
-      if (record.state === "held") return outcome;
-      const to = isNewNode() ? "held" : "payable";
-      const moved = ledger.setEarningState(record.receiptId, to, to === "held" ? "verified; held while this node is new" : "verified");
-      if (verifiedJobs() >= HELD_UNTIL_VERIFIED_JOBS) {
-        const released = ledger.releaseHeld({ reason: `${HELD_UNTIL_VERIFIED_JOBS} jobs verified: no longer a new node` });
-        if (released > 0) logger.info({ released }, "held earnings released");
-      }
-      return { record: ledger.getReceipt(record.receiptId)?.record ?? moved, moved: { from: record.state, to } };
-    },
-  };
 
   let handler: ReceiptHandler;
   try {
     handler = await registerReceiptHandler(options.libp2p, {
       privateKey: options.privateKey,
-      ledger: ladderLedger,
+      ledger,
       lookupFinishedJob: (jobId, requester) => finishedJobs.lookup(jobId, requester),
       onMisbehaviour: options.onMisbehaviour,
       onReceiptStored: (record) => {
         finishedJobs.forget(record.jobId, record.requesterPeerId);
         options.onReceiptStored?.(record);
       },
-      onAttestationStored: options.onAttestationStored,
+      onAttestationStored: (record, attestation) => {
+        if (verifiedJobs() >= HELD_UNTIL_VERIFIED_JOBS) {
+          const released = ledger.releaseHeld({ reason: `${HELD_UNTIL_VERIFIED_JOBS} jobs verified: no longer a new node` });
+          if (released > 0) logger.info({ released }, "held earnings released");
+        }
+        options.onAttestationStored?.(record, attestation);
+      },
       logger,
       clock,
     });
