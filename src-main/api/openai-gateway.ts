@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { createSilentLogger, InferSwarmError, systemClock, type Clock, type Logger } from "../common/index.js";
-import type { JobRun, SchedulerJobRequest } from "../scheduler/index.js";
+import { newJobId as newRequesterJobId, type JobRun, type SchedulerJobRequest } from "../scheduler/index.js";
 import { isAllowedHostHeader } from "./local-http-guards.js";
 import { createApiKeys, type ApiKeyConfig, type ApiKeyState } from "./openai-api-keys.js";
 import { apiErrorForFrameworkError, apiErrorForJobFailure, OpenAiHttpError } from "./openai-errors.js";
@@ -79,7 +78,7 @@ export async function createOpenAiGateway(options: OpenAiGatewayOptions): Promis
   const host = options.host ?? "127.0.0.1";
   const clock = options.clock ?? systemClock;
   const sseTiming = { keepaliveMs: options.sseKeepaliveMs ?? 15_000, writeStallMs: options.sseWriteStallMs ?? 60_000 };
-  const newJobId = options.newJobId ?? (() => `oai-${randomBytes(12).toString("base64url")}`);
+  const newJobId = options.newJobId ?? newRequesterJobId;
   const keys = createApiKeys(options.keys, options.maxConcurrentRequestsPerKey ?? 8);
   const catalog = createModelCatalog(options.tokenizers, options.adverts);
   const { scheduler } = options;

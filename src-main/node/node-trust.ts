@@ -4,7 +4,7 @@ import type { PrivateKey } from "@libp2p/interface";
 import { backgroundTimers, systemClock, systemRandom, type Logger } from "../common/index.js";
 import type { LoadedModel } from "../engine/index.js";
 import { createJsonFileStore } from "../hardware/index.js";
-import type { JobRunResult, JobTransport, SchedulerJobRequest, WorkerOutcome } from "../scheduler/index.js";
+import { newJobId, type JobRunResult, type JobTransport, type SchedulerJobRequest, type WorkerOutcome } from "../scheduler/index.js";
 import { registerVerifyHandler, requestVerification, sendAttestation, type AdvertService, type SwarmLibp2p, type VerifyHandler } from "../swarm/index.js";
 import {
   buildChallengePrompts,
@@ -19,6 +19,7 @@ import {
   type SignedAttestation,
   type ValidationOutcome,
 } from "../trust/index.js";
+import { receiptIdOf } from "../ledger/index.js";
 import type { NodeConfig } from "./node-config.js";
 import type { NodeEarnings } from "./node-earnings.js";
 
@@ -43,10 +44,12 @@ export interface NodeTrust {
   ownStanding(): ReputationViewData;
   /** A validator's verdict on this node's own work arrived (through the receipt protocol). */
   ownVerdict(attestation: { body: { verdict: "pass" | "fail"; validatorPeerId: string; jobId?: string } }): void;
+  /** A peer broke one of our protocols (malformed, oversized or late frames): it counts as a failure. */
+  peerMisbehaved(peerId: string, reason: string): void;
   /** The scheduler's attempt outcomes: failures and stalls count against a worker. */
   workerOutcome(peerId: string, outcome: WorkerOutcome): void;
   /** Requester side, after the job's receipts: maybe verify the answer, then tell each worker the verdict. */
-  jobAnswered(request: SchedulerJobRequest, result: JobRunResult, observedTokensPerSecond?: number): Promise<ValidationOutcome | undefined>;
+  jobAnswered(request: SchedulerJobRequest, result: JobRunResult): Promise<ValidationOutcome | undefined>;
   stop(): Promise<void>;
 }
 
@@ -89,7 +92,7 @@ export async function startNodeTrust(options: NodeTrustOptions): Promise<NodeTru
     const workers = new Set(result.attempts.filter((a) => a.tokensReceived > 0).map((a) => a.peerId));
     const recipients = outcome.verdict === "fail" ? outcome.blamed.filter((peerId) => workers.has(peerId)) : [...workers];
     for (const workerPeerId of recipients) {
-      const receiptId = `${jobId}:${workerPeerId}`;
+      const receiptId = receiptIdOf(jobId, workerPeerId);
       if (!earnings.ledger.has(receiptId)) continue; // the worker never countersigned: nothing to attest
       for (const vote of votes) {
         try {
@@ -117,7 +120,7 @@ export async function startNodeTrust(options: NodeTrustOptions): Promise<NodeTru
         clock: systemClock,
         logger,
         onOutcome: (outcome) => logger.info({ worker: outcome.peerId, verdict: outcome.verdict, code: outcome.error?.code }, "hidden challenge judged"),
-        options: { meanIntervalMs: options.config.challengeEveryMinutes * 60_000, newJobId: () => `job-${Math.random().toString(36).slice(2, 12)}` },
+        options: { meanIntervalMs: options.config.challengeEveryMinutes * 60_000, newJobId },
       });
       challenger.start();
       challengers.push(challenger);
@@ -127,14 +130,21 @@ export async function startNodeTrust(options: NodeTrustOptions): Promise<NodeTru
   return {
     reputation,
     ownStanding: () => own.view(options.peerId),
+    peerMisbehaved: misbehaved,
     workerOutcome(peerId, outcome) {
       if (outcome.outcome === "completed") reputation.record(peerId, { kind: "completed" });
       else if (outcome.outcome === "failed") reputation.record(peerId, outcome.code === "SWARM_STALLED" ? { kind: "stall" } : { kind: "failure", detail: outcome.code });
     },
-    async jobAnswered(request, result, observedTokensPerSecond) {
-      const advertised = adverts.freshAdverts().find((a) => a.peerId === result.workerPeerId)?.models.find((m) => m.sha256 === request.modelSha256)?.tokensPerSecond;
+    async jobAnswered(request, result) {
+      // The speed the last worker delivered at, against its own advertised benchmark (too fast is suspicious).
+      const last = result.attempts.findLast((a) => a.peerId === result.workerPeerId);
+      const seconds = last?.finishedAt !== undefined ? (last.finishedAt - last.startedAt) / 1000 : 0;
+      const speeds = {
+        observedTokensPerSecond: last && seconds > 0 ? last.tokensReceived / seconds : undefined,
+        advertisedTokensPerSecond: adverts.advertisedModel(result.workerPeerId, request.modelSha256)?.tokensPerSecond,
+      };
       try {
-        const outcome = await coordinator.consider(finishedJobFromRun(request, result, { observedTokensPerSecond, advertisedTokensPerSecond: advertised }));
+        const outcome = await coordinator.consider(finishedJobFromRun(request, result, speeds));
         if (outcome) await deliverVerdict(outcome, result, request.jobId);
         return outcome;
       } catch (error) {

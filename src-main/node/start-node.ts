@@ -189,8 +189,8 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       dataDir: deps.paths.dataDir,
       logger,
       ownPriceOf: (sha256) => served.find((s) => s.model.info.sha256 === sha256)?.config.pricePer1kTokens,
-      advertisedPriceOf: (peerId, sha256) => adverts.freshAdverts().find((a) => a.peerId === peerId)?.models.find((m) => m.sha256 === sha256)?.pricePer1kTokens,
-      onMisbehaviour: (peerId, reason) => trustRef.current?.reputation.record(peerId, { kind: "failure", detail: reason.slice(0, 200) }),
+      advertisedPriceOf: (peerId, sha256) => adverts.advertisedModel(peerId, sha256)?.pricePer1kTokens,
+      onMisbehaviour: (peerId, reason) => trustRef.current?.peerMisbehaved(peerId, reason),
       onAttestationStored: (_record, attestation) => trustRef.current?.ownVerdict(attestation),
     });
     cleanups.push(() => earnings.stop());
@@ -278,10 +278,8 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
         const run = routing.runJob(request, runOptions);
         const settled = run.result.then(
           async (result) => {
-            await earnings.payForJob({ ...request, resumeTokens: [] }, result);
-            const last = result.attempts.findLast((a) => a.peerId === result.workerPeerId);
-            const seconds = last?.finishedAt !== undefined ? (last.finishedAt - last.startedAt) / 1000 : 0;
-            await trust.jobAnswered(request, result, seconds > 0 ? last!.tokensReceived / seconds : undefined);
+            await earnings.payForJob(request, result);
+            await trust.jobAnswered(request, result);
           },
           () => undefined,
         );

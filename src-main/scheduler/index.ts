@@ -5,3 +5,4 @@ export type { JobRun, JobRunResult, StreamedToken, AttemptRecord, AttemptOutcome
 export { DEFAULT_SCORING_WEIGHTS, estimateCost, rankCandidates, type ScoringWeights, type CandidateFacts, type CostEstimate, type JobSize } from "./worker-scoring.js";
 export { DEFAULT_BACKOFF, type BackoffOptions } from "./peer-backoff.js";
 export { DEFAULT_LATENCY_CACHE, type LatencyCacheOptions } from "./latency-cache.js";
+export { newJobId } from "./job-ids.js";

@@ -45,6 +45,8 @@ export interface AdvertService extends CandidateSource {
   advertOf(peerId: string): CapacityAdvertBody | undefined;
   /** Fresh adverts of other peers. */
   freshAdverts(): CapacityAdvertBody[];
+  /** What a peer's fresh advert says about one model (its price, speed, context), if it serves it. */
+  advertisedModel(peerId: string, modelSha256: string): AdvertisedModel | undefined;
   /** Adverts refused, by reason (for tests and logs). */
   dropCounts(): Readonly<Record<AdvertDropReason, number>>;
 }
@@ -220,6 +222,10 @@ export function createAdvertService(node: SwarmLibp2p, privateKey: PrivateKey, o
     publishNow,
     advertOf: (peerId) => latest.get(peerId),
     freshAdverts: () => [...latest.values()].filter(isFresh),
+    advertisedModel(peerId, modelSha256) {
+      const advert = latest.get(peerId);
+      return advert && isFresh(advert) ? advert.models.find((m) => m.sha256 === modelSha256) : undefined;
+    },
     dropCounts: () => ({ ...drops }),
     async candidates(modelSha256, candidateOptions = {}): Promise<WorkerCandidate[]> {
       const fromAdverts = [...latest.values()]
