@@ -38,7 +38,7 @@ export function createCheatingModel(model: LoadedModel, cheat: CheatKind, option
         if (replayed) return scriptedStream(model, request, replayed.slice(0, budget), replayed.length >= budget ? "length" : "eos", promptLength(request));
         return recordFirst(model.generate(request), (result) => (replayed = result.tokens.slice(resumed.length)));
       case "truncate":
-        return truncatedStream(model, request, Math.max(1, Math.floor(budget / 2)));
+        return truncatedStream(model, request, Math.max(1, Math.floor(budget / 2)), promptLength(request));
     }
   }
 
@@ -101,7 +101,7 @@ function recordFirst(stream: GenerationStream, record: (result: GenerationResult
 }
 
 /** The honest stream, stopped after `keep` tokens and reported as a natural end. */
-function truncatedStream(model: LoadedModel, request: GenerateRequest, keep: number): GenerationStream {
+function truncatedStream(model: LoadedModel, request: GenerateRequest, keep: number, promptTokenCount: number): GenerationStream {
   const controller = new AbortController();
   request.signal?.addEventListener("abort", () => controller.abort(request.signal!.reason), { once: true });
   const honest = model.generate({ ...request, signal: controller.signal });
@@ -127,7 +127,7 @@ function truncatedStream(model: LoadedModel, request: GenerateRequest, keep: num
           finishReason: "eos",
           tokens: all,
           text: model.detokenize(all),
-          promptTokenCount: typeof request.prompt === "string" ? model.tokenizePrompt(request.prompt).length : request.prompt.tokens.length,
+          promptTokenCount,
           generatedTokenCount: kept.length,
           seed: request.sampling?.seed,
           timeToFirstTokenMs: undefined,
