@@ -62,25 +62,10 @@ export async function runNodeCommand(options: NodeCommandOptions, deps: NodeComm
       ...(options.threads && { threads: options.threads }),
       ...(!options.hardware && { hardware: false }),
       ...(options.replayGpu && { replayGpu: options.replayGpu }),
-      ...((!options.dashboard || options.dashboardPort !== undefined) && {
-        dashboard: { ...(fileConfig.dashboard as object | undefined), ...(!options.dashboard && { enabled: false }), ...(options.dashboardPort !== undefined && { port: options.dashboardPort }) },
-      }),
-      ...(options.mode && { policy: { ...(fileConfig.policy as object | undefined), mode: options.mode } }),
-      ...((!options.api || options.apiPort !== undefined || options.apiModel?.length) && {
-        api: {
-          ...(fileConfig.api as object | undefined),
-          ...(!options.api && { enabled: false }),
-          ...(options.apiPort !== undefined && { port: options.apiPort }),
-          ...(options.apiModel?.length && { models: options.apiModel }),
-        },
-      }),
-      ...((options.verifyFraction !== undefined || options.challengeMinutes !== undefined) && {
-        trust: {
-          ...(fileConfig.trust as object | undefined),
-          ...(options.verifyFraction !== undefined && { verifyFraction: options.verifyFraction }),
-          ...(options.challengeMinutes !== undefined && { challengeEveryMinutes: options.challengeMinutes }),
-        },
-      }),
+      ...overlaySection(fileConfig, "dashboard", { enabled: options.dashboard ? undefined : false, port: options.dashboardPort }),
+      ...overlaySection(fileConfig, "policy", { mode: options.mode || undefined }),
+      ...overlaySection(fileConfig, "api", { enabled: options.api ? undefined : false, port: options.apiPort, models: options.apiModel?.length ? options.apiModel : undefined }),
+      ...overlaySection(fileConfig, "trust", { verifyFraction: options.verifyFraction, challengeEveryMinutes: options.challengeMinutes }),
       serve: options.model?.length
         ? options.model.map((model) => ({
             ...(model.endsWith(".gguf") ? { path: model } : { preset: model }),
@@ -123,6 +108,13 @@ export async function runNodeCommand(options: NodeCommandOptions, deps: NodeComm
   await node.stop();
   out("node: stopped");
   return 0;
+}
+
+/** `{[name]: file's section with the given flags over it}`, or nothing when no flag was given. */
+function overlaySection(fileConfig: Record<string, unknown>, name: string, flags: Record<string, unknown>): Record<string, unknown> {
+  const given = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
+  if (Object.keys(given).length === 0) return {};
+  return { [name]: { ...(fileConfig[name] as object | undefined), ...given } };
 }
 
 /** The built renderer, when `npm run build:renderer` has run; the server explains how to build it otherwise. */
