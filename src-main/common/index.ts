@@ -4,3 +4,4 @@ export { systemClock, systemTimers, backgroundTimers, systemRandom, type Clock, 
 export { createFakeTime, settle, type FakeTime } from "./fake-time.js";
 export { canonicalJson } from "./canonical-json.js";
 export { signCanonical, verifyCanonical, publicKeyOfPeer, peerIdOfKey } from "./peer-signatures.js";
+export { hashTokens } from "./token-hash.js";

@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
 import type { PrivateKey } from "@libp2p/interface";
 import { z } from "zod";
 import { MAX_PRICE_PER_1K_MICRO, receiptAmountMicro } from "./credits.js";
 import { LedgerError, type ReceiptCheck } from "./ledger-errors.js";
-import { peerIdOfKey, signCanonical, verifyCanonical } from "../common/index.js";
+import { hashTokens, peerIdOfKey, signCanonical, verifyCanonical } from "../common/index.js";
 
 export const RECEIPT_LIMITS = {
   /** Prompt (with resumed tokens) and output counts: far above the job protocol's limits, far below float trouble. */
@@ -78,11 +77,7 @@ export interface ReceiptInput {
 }
 
 /** sha256 (lowercase hex) over token ids as little-endian u32 bytes: what both sides can compute from ids alone. */
-export function hashTokens(ids: readonly number[]): string {
-  const bytes = Buffer.allocUnsafe(ids.length * 4);
-  for (let i = 0; i < ids.length; i++) bytes.writeUInt32LE(ids[i]!, i * 4);
-  return createHash("sha256").update(bytes).digest("hex");
-}
+export { hashTokens };
 
 export function receiptIdOf(jobId: string, workerPeerId: string): string {
   return `${jobId}:${workerPeerId}`;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { canonicalJson } from "../common/index.js";
+import { canonicalJson, hashTokens } from "../common/index.js";
 import { finishReasonSchema, type AnswerScores } from "./answer-scores.js";
 import { verdictReasonSchema, verdictSchema, verdictStatsSchema } from "./verdict.js";
 
@@ -47,12 +47,7 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
  * The hash of a token list as attestations name prompts and answers: sha256 over the ids as little-endian
  * u32, the same function the ledger's receipts use, so an attestation and a receipt of the same job agree.
  */
-export function hashTokens(tokens: readonly number[]): string {
-  const bytes = new Uint8Array(tokens.length * 4);
-  const view = new DataView(bytes.buffer);
-  tokens.forEach((token, i) => view.setUint32(i * 4, token, true));
-  return createHash("sha256").update(bytes).digest("hex");
-}
+export { hashTokens };
 
 export function hashScores(scores: AnswerScores): string {
   return sha256(canonicalJson(scores));
