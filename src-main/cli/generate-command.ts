@@ -1,7 +1,9 @@
-import { existsSync } from "node:fs";
-import { createLogger, InferSwarmError } from "../common/index.js";
+import type { Command } from "commander";
 import { createEngine } from "../engine/index.js";
-import { ensureSyntheticModel, PRESET_NAMES, type SyntheticQuantization } from "../models/index.js";
+import { PRESET_NAMES } from "../models/index.js";
+import { EXIT, type CliContext } from "./cli-context.js";
+import { resolveModelPath } from "./model-argument.js";
+import { collect, finiteNumber, positiveInt } from "./option-parsers.js";
 
 export interface GenerateCommandOptions {
   model: string;
@@ -19,59 +21,72 @@ export interface GenerateCommandOptions {
   json?: boolean;
 }
 
-/** A file path is used as is; a preset name is generated (once, then cached) by the models module. */
-export async function resolveModelPath(model: string, quantization: string, seed: number, log: (line: string) => void): Promise<string> {
-  if (existsSync(model)) return model;
-  if (!(PRESET_NAMES as readonly string[]).includes(model)) {
-    throw new InferSwarmError(
-      "CLI_MODEL_NOT_FOUND",
-      `No file '${model}' and no preset of that name; give a GGUF file path or one of: ${PRESET_NAMES.join(", ")}.`,
-    );
-  }
-  if (!["F32", "F16", "Q8_0"].includes(quantization)) {
-    throw new InferSwarmError("CLI_BAD_ARGUMENT", `--quantization must be F32, F16 or Q8_0, got '${quantization}'.`);
-  }
-  const started = performance.now();
-  const made = await ensureSyntheticModel({ preset: model as (typeof PRESET_NAMES)[number], seed, quantization: quantization as SyntheticQuantization, peaky: true });
-  log(`model: generated preset '${model}' ${quantization} (${(made.parameterCount / 1e6).toFixed(1)}M parameters, sha256 ${made.sha256.slice(0, 12)}) in ${((performance.now() - started) / 1000).toFixed(1)} s: ${made.path}`);
-  return made.path;
+export function registerGenerateCommand(program: Command, context: CliContext): void {
+  program
+    .command("generate")
+    .summary("generate text locally with the engine (no swarm)")
+    .description("Generate text locally with the engine (no swarm), printing tokens as they stream.")
+    .requiredOption("-m, --model <file|preset>", `a GGUF file, or a generated model preset: ${PRESET_NAMES.join(", ")}`)
+    .requiredOption("-p, --prompt <text>", "the prompt")
+    .option("-n, --max-tokens <n>", "answer length limit", positiveInt("--max-tokens"), 64)
+    .option("-t, --temperature <t>", "0 is greedy (deterministic)", finiteNumber("--temperature"), 0)
+    .option("--top-k <k>", "sample among the k best tokens", positiveInt("--top-k"))
+    .option("--top-p <p>", "nucleus sampling mass", finiteNumber("--top-p"))
+    .option("--seed <n>", "seed for sampled output", finiteNumber("--seed"))
+    .option("--stop <text>", "stop before this text (repeatable)", collect, [])
+    .option("--threads <n>", "CPU threads (default: measured by a short calibration)", positiveInt("--threads"))
+    .option("--pin", "copy the weights into locked RAM instead of memory-mapping the file")
+    .option("--quantization <q>", "for presets: F32, F16 or Q8_0", "F32")
+    .option("--seed-model <n>", "for presets: the weights' seed", positiveInt("--seed-model"), 1)
+    .option("--json", "print one JSON object with the result instead of streaming text")
+    .action(async (options: GenerateCommandOptions) => {
+      context.exitCode = await runGenerate(options, context);
+    });
 }
 
-export async function runGenerate(options: GenerateCommandOptions): Promise<number> {
-  const log = (line: string) => process.stderr.write(`${line}\n`);
-  const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error("interrupted"));
-  process.once("SIGINT", onSigint);
-  const engine = await createEngine({ logger: createLogger({ level: process.env.INFERSWARM_LOG_LEVEL ?? "warn" }) });
+export async function runGenerate(options: GenerateCommandOptions, context: CliContext): Promise<number> {
+  const interruption = context.interruption();
+  const { signal } = interruption;
+  // A wrong model name fails before llama.cpp is started (about a second).
+  const path = await resolveModelPath(options.model, { quantization: options.quantization, seed: options.seedModel, log: context.err }).catch((error: unknown) => {
+    interruption.dispose();
+    throw error;
+  });
+  const engine = await createEngine({ logger: context.logger().child({ module: "engine" }) });
   try {
-    const path = await resolveModelPath(options.model, options.quantization, options.seedModel, log);
-    const model = await engine.loadModel(path, { threads: options.threads ?? "calibrate", residence: options.pin ? "pinned" : "mmap", signal: controller.signal });
-    const calibration = model.calibration?.measurements.map((m) => `${m.threads}t ${m.tokensPerSecond.toFixed(0)} tok/s`).join(", ");
-    log(`engine: ${model.info.name} ${model.info.quantization}, weights ${model.loadMode.actual} (${model.loadMode.evidence}), ${model.threads} threads${calibration ? ` (measured: ${calibration})` : ""}`);
-    const stream = model.generate({
-      prompt: options.prompt,
-      maxTokens: options.maxTokens,
-      stop: options.stop,
-      sampling: { temperature: options.temperature, topK: options.topK, topP: options.topP, seed: options.seed },
-      signal: controller.signal,
-    });
-    if (!options.json) process.stdout.write(options.prompt);
-    for await (const token of stream) {
-      if (!options.json) process.stdout.write(token.text);
+    const model = await engine.loadModel(path, { threads: options.threads ?? "calibrate", residence: options.pin ? "pinned" : "mmap", signal });
+    try {
+      const calibration = model.calibration?.measurements.map((m) => `${m.threads}t ${m.tokensPerSecond.toFixed(0)} tok/s`).join(", ");
+      context.err(`engine: ${model.info.name} ${model.info.quantization}, weights ${model.loadMode.actual} (${model.loadMode.evidence}), ${model.threads} threads${calibration ? ` (measured: ${calibration})` : ""}`);
+      const stream = model.generate({
+        prompt: options.prompt,
+        maxTokens: options.maxTokens,
+        stop: options.stop,
+        sampling: { temperature: options.temperature, topK: options.topK, topP: options.topP, seed: options.seed },
+        signal,
+      });
+      if (!options.json) context.io.stdout(options.prompt);
+      for await (const token of stream) {
+        if (!options.json) context.io.stdout(token.text);
+      }
+      const result = await stream.result;
+      if (options.json) {
+        context.out(JSON.stringify({ model: model.info.name, sha256: model.info.sha256, ...result }));
+      } else {
+        context.io.stdout("\n");
+        const decodeSeconds = (result.durationMs - (result.timeToFirstTokenMs ?? 0)) / 1000;
+        const tokensPerSecond = result.generatedTokenCount > 1 ? (result.generatedTokenCount - 1) / decodeSeconds : 0;
+        context.err(`done: ${result.tokens.length} tokens, finish ${result.finishReason}, first token ${result.timeToFirstTokenMs?.toFixed(1)} ms, ${tokensPerSecond.toFixed(0)} tok/s`);
+      }
+    } finally {
+      await model.close();
     }
-    const result = await stream.result;
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify({ model: model.info.name, sha256: model.info.sha256, ...result })}\n`);
-    } else {
-      process.stdout.write("\n");
-      const decodeSeconds = (result.durationMs - (result.timeToFirstTokenMs ?? 0)) / 1000;
-      const tokensPerSecond = result.generatedTokenCount > 1 ? (result.generatedTokenCount - 1) / decodeSeconds : 0;
-      log(`done: ${result.tokens.length} tokens, finish ${result.finishReason}, first token ${result.timeToFirstTokenMs?.toFixed(1)} ms, ${tokensPerSecond.toFixed(0)} tok/s`);
-    }
-    await model.close();
-    return 0;
+    return EXIT.ok;
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    throw error;
   } finally {
-    process.off("SIGINT", onSigint);
+    interruption.dispose();
     await engine.close();
   }
 }

@@ -5,3 +5,4 @@ export { createFakeTime, settle, type FakeTime } from "./fake-time.js";
 export { canonicalJson } from "./canonical-json.js";
 export { signCanonical, verifyCanonical, publicKeyOfPeer, peerIdOfKey } from "./peer-signatures.js";
 export { hashTokens } from "./token-hash.js";
+export { LOG_LEVELS, LOG_FORMATS, PROMPT_FIELDS, redactPromptFields, type LogLevel, type LogFormat, type LoggerOptions, type LogDestination } from "./logger.js";

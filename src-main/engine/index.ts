@@ -11,3 +11,8 @@ export type { ModelInfo } from "./model-info.js";
 export type { JobSlotStats } from "./job-slots.js";
 export { EngineError, type EngineErrorCode } from "./engine-errors.js";
 export { loadModelTokenizer, type ModelTokenizer, type ChatMessage, type RenderedChat, type LoadModelTokenizerOptions } from "./model-tokenizer.js";
+export { describeModelFile } from "./model-info.js";
+export { loadSpeculativeModel, type SpeculativeModel, type SpeculativeModelOptions, type SpeculativeGenerateOptions, type DraftSessionRequest } from "./speculative-model.js";
+export type { DraftProposer, DraftProposal, SpeculationStats, SpeculativeGenerationStream } from "./speculative-decoding.js";
+export type { DraftSession } from "./speculative-draft-session.js";
+export { createDraftLengthController, expectedTokensPerRound, DEFAULT_DRAFT_LENGTH, type DraftLengthController, type DraftLengthOptions, type DraftLengthState, type SpeculationRound } from "./speculative-draft-length.js";

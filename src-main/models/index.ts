@@ -25,3 +25,22 @@ export { writeSyntheticModel } from "./synthetic/synthetic-model.js";
 export type { SyntheticModelFile } from "./synthetic/synthetic-model.js";
 export { defaultModelCacheDir, ensureSyntheticModel } from "./synthetic/model-cache.js";
 export type { CachedSyntheticModel, EnsureSyntheticModelOptions } from "./synthetic/model-cache.js";
+export {
+  MANIFEST_LIMITS,
+  MANIFEST_ROOT_FORMAT,
+  modelManifestSchema,
+  buildManifest,
+  computeManifestRoot,
+  parseManifest,
+  pieceSpans,
+  manifestTotalBytes,
+  hashPiece,
+} from "./store/model-manifest.js";
+export type { ModelManifest, ManifestPart, ManifestMetadata, PieceSpan } from "./store/model-manifest.js";
+export { createModelCatalog, catalogEntrySchema, catalogFileSchema, httpSourceSchema } from "./store/model-catalog.js";
+export type { CatalogEntry, HttpSource, ModelCatalog } from "./store/model-catalog.js";
+export { createModelStore } from "./store/model-store.js";
+export type { HeldModel, ModelStore, PieceReader } from "./store/model-store.js";
+export type { PartialDownload, PartialDownloadOptions } from "./store/partial-download.js";
+export { ModelStoreError } from "./store/store-files.js";
+export type { ModelStoreErrorCode } from "./store/store-files.js";

@@ -6,3 +6,5 @@ export { spawnNodeProcess, type NodeProcess, type SpawnNodeOptions } from "./nod
 export { createDashboardService, type DashboardService, type DashboardServiceOptions } from "./dashboard-service.js";
 export { createCheatingModel, CHEAT_KINDS, type CheatKind } from "./cheating-model.js";
 export { startNodeApi, type NodeApi } from "./node-api.js";
+export { dashboardBridgeClient } from "./dashboard-bridge-client.js";
+export { startNodeModels, type NodeModels, type NodeModelsOptions, type ModelDownload, type ModelFetchEvent, type FetchModelOptions } from "./node-models.js";

@@ -16,7 +16,10 @@ export interface NodeProcess {
   apiUrl: string | null;
   apiKey: string | null;
   output: string[];
+  /** Kills the process at once (SIGKILL): what a crash looks like to the swarm. */
   stop(): Promise<void>;
+  /** Asks the node to stop (SIGTERM: it settles receipts and closes its ledger), then kills it after `timeoutMs`. */
+  shutdown(timeoutMs?: number): Promise<void>;
 }
 
 /**
@@ -29,6 +32,8 @@ export interface SpawnNodeOptions {
   /** "cheating-node": a dishonest worker for trust tests (src-main/cli/cheating-node.test-child.ts), configured by `env`. */
   entry?: "inferswarm" | "cheating-node";
   env?: Record<string, string>;
+  /** Keep the node's config, identity and ledger here (the demo reuses them across runs); default: a new temp folder. */
+  home?: string;
 }
 
 const ENTRIES = {
@@ -37,7 +42,7 @@ const ENTRIES = {
 } as const;
 
 export async function spawnNodeProcess(args: string[], options: SpawnNodeOptions = {}): Promise<NodeProcess> {
-  const home = await mkdtemp(path.join(os.tmpdir(), "inferswarm-worker-"));
+  const home = options.home ?? (await mkdtemp(path.join(os.tmpdir(), "inferswarm-worker-")));
   const proc = spawn(
     process.execPath,
     [...ENTRIES[options.entry ?? "inferswarm"], "node", "--home", home, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--no-hardware", "--ready-json", ...(args.includes("--dashboard-port") ? [] : ["--no-dashboard"]),
@@ -77,6 +82,15 @@ export async function spawnNodeProcess(args: string[], options: SpawnNodeOptions
       proc.kill("SIGCONT");
       proc.kill("SIGKILL");
       await new Promise((resolve) => proc.once("exit", resolve));
+    },
+    async shutdown(timeoutMs = 20_000) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((resolve) => proc.once("exit", resolve));
+      proc.kill("SIGCONT");
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -6,3 +6,4 @@ export { DEFAULT_SCORING_WEIGHTS, estimateCost, rankCandidates, type ScoringWeig
 export { DEFAULT_BACKOFF, type BackoffOptions } from "./peer-backoff.js";
 export { DEFAULT_LATENCY_CACHE, type LatencyCacheOptions } from "./latency-cache.js";
 export { newJobId } from "./job-ids.js";
+export { createDraftPairing, rankDraftCandidates, estimateDraftSpeedup, DEFAULT_DRAFT_PAIRING, type DraftPairing, type DraftPairingComponents, type DraftPairingOptions, type DraftPairingEstimate, type DraftCandidateFacts } from "./draft-pairing.js";

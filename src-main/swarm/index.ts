@@ -38,3 +38,16 @@ export {
 export { RECEIPT_PROTOCOL_ID, RECEIPT_EXCHANGE_LIMITS, RECEIPT_REJECTION_CODES, receiptRequestFrameSchema, receiptAnswerFrameSchema } from "./receipt-protocol.js";
 export type { ReceiptRequestFrame, ReceiptAnswerFrame, ReceiptRejectionCode } from "./receipt-protocol.js";
 export { registerReceiptHandler, sendReceipt, sendAttestation, compareWithFinishedJob, type ReceiptHandler, type ReceiptHandlerOptions, type SendReceiptOptions } from "./receipt-exchange.js";
+export { PIECES_PROTOCOL_ID, PIECES_LIMITS, PiecesError, piecesRequestSchema, piecesAnswerSchema } from "./pieces-protocol.js";
+export type { PiecesErrorCode, PiecesRequest, PiecesAnswer } from "./pieces-protocol.js";
+export { registerPiecesHandler, type PiecesServer, type PiecesServerOptions, type PiecesServerStats, type SeededModel } from "./pieces-server.js";
+export { openPeerPieceSource, type PieceSource, type PeerPieceSource, type PeerSourceOptions } from "./pieces-sources.js";
+export { createHttpPieceSource, type HttpPieceSourceOptions } from "./pieces-http-source.js";
+export { fetchPieces, type FetchPiecesOptions, type FetchPiecesSummary, type FetchProgress, type PieceFetchEvent } from "./pieces-fetcher.js";
+export { createTokenBucket, createUploadSlots, type TokenBucket, type UploadCaps, type UploadSlots, type BucketTime } from "./pieces-upload-caps.js";
+export { modelRootProviderCid } from "./pieces-provider.js";
+export { DRAFT_PROTOCOL_ID, DRAFT_LIMITS, draftHelloSchema, draftProposeSchema, draftRequestSchema, draftAnswerSchema } from "./draft-protocol.js";
+export type { DraftHello, DraftPropose, DraftRequest, DraftAnswer } from "./draft-protocol.js";
+export { DraftError, type DraftErrorCode } from "./draft-errors.js";
+export { registerDraftHandler, type DraftHandler, type DraftHandlerOptions, type DraftingModel } from "./draft-worker.js";
+export { createDraftClient, type DraftClient, type DraftClientOptions, type DraftLease, type DraftPeer } from "./draft-client.js";
