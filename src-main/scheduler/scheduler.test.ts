@@ -386,6 +386,47 @@ describe("scheduler: choosing the worker", () => {
   });
 });
 
+describe("scheduler: its own running jobs count against a worker's advert", () => {
+  // Both adverts say "1 free slot"; "near" is preferred (10 ms vs 20 ms). Adverts lag real load by a
+  // gossip round, so a burst of jobs would all see near's stale free slot.
+  /** Both adverts issued at the first lookup and never updated, as between two gossip rounds. */
+  const advertsIssuedOnce = () => {
+    let issuedAt: number | undefined;
+    return (now: number) => {
+      issuedAt ??= now;
+      return [{ peerId: "near", advert: advertFor("near", issuedAt) }, { peerId: "far", advert: advertFor("far", issuedAt) }];
+    };
+  };
+  const twoWorkers = { near: goodWorker({ answerLength: 4, tokenDelayMs: 200 }), far: goodWorker({ answerLength: 4, tokenDelayMs: 200 }) };
+
+  it("sends a second job to the other worker while the first still runs on the preferred one", async () => {
+    const { time, scheduler } = setup({ workers: twoWorkers, candidates: advertsIssuedOnce() });
+    const first = scheduler.runJob(jobRequest({ jobId: "job-first" }));
+    await time.advance(50); // the first job has its worker (its first token comes at 200 ms)
+    const second = scheduler.runJob(jobRequest({ jobId: "job-second" }));
+    const [a, b] = await Promise.all([drain(first, time), drain(second, time)]);
+    expect(a.result?.workerPeerId).toBe("near");
+    expect(b.result?.workerPeerId).toBe("far");
+  });
+
+  it("trusts an advert issued after its job started: the worker counted that job already", async () => {
+    // The advert is re-issued at every lookup ("now"), so it already includes the first job: near still has a slot.
+    const { time, scheduler } = setup({ workers: twoWorkers, candidates: (now) => [{ peerId: "near", advert: advertFor("near", now) }, { peerId: "far", advert: advertFor("far", now) }] });
+    const first = scheduler.runJob(jobRequest({ jobId: "job-first" }));
+    await time.advance(100);
+    const second = scheduler.runJob(jobRequest({ jobId: "job-second" }));
+    const [a, b] = await Promise.all([drain(first, time), drain(second, time)]);
+    expect(a.result?.workerPeerId).toBe("near");
+    expect(b.result?.workerPeerId).toBe("near");
+  });
+
+  it("forgets a finished job: the next one goes back to the preferred worker", async () => {
+    const { time, scheduler } = setup({ workers: twoWorkers, candidates: advertsIssuedOnce() });
+    expect((await drain(scheduler.runJob(jobRequest({ jobId: "job-first" })), time)).result?.workerPeerId).toBe("near");
+    expect((await drain(scheduler.runJob(jobRequest({ jobId: "job-second" })), time)).result?.workerPeerId).toBe("near");
+  });
+});
+
 describe("scheduler: hedged start", () => {
   it("starts a second worker when the first is slow to its first token; the faster one wins, tokens are not duplicated", async () => {
     const { time, scheduler, transport, outcomes } = setup({

@@ -76,6 +76,27 @@ export function createScheduler(components: SchedulerComponents): Scheduler {
     tokenGapMs: options.tokenGapMs ?? 120_000,
   };
 
+  // Jobs this requester itself has running on each peer, by start time. An advert lags a worker's real
+  // load by a gossip round (about a second), longer than a short job: without this, every job of a burst
+  // would see the same stale "1 free slot" and queue on the best-ranked worker while others sit idle.
+  // Only jobs started after the advert was issued are subtracted; older ones are already in it.
+  const ownJobs = new Map<string, number[]>();
+  const OWN_JOB_MEMORY_MS = 5 * 60_000;
+  function ownJobsSince(peerId: string, issuedAt: number): number {
+    return (ownJobs.get(peerId) ?? []).filter((startedAt) => startedAt >= issuedAt).length;
+  }
+  function ownJobStarted(peerId: string): void {
+    const now = clock.now();
+    const starts = (ownJobs.get(peerId) ?? []).filter((startedAt) => now - startedAt < OWN_JOB_MEMORY_MS);
+    starts.push(now);
+    ownJobs.set(peerId, starts);
+  }
+  function ownJobEnded(peerId: string): void {
+    const starts = ownJobs.get(peerId);
+    starts?.shift();
+    if (starts?.length === 0) ownJobs.delete(peerId);
+  }
+
   function reputationOf(peerId: string): number {
     try {
       return reputation.score(peerId);
@@ -108,18 +129,20 @@ export function createScheduler(components: SchedulerComponents): Scheduler {
       peerId,
       latencyMs: measured.get(peerId),
       tokensPerSecond: model?.tokensPerSecond,
-      freeSlots: advert?.freeSlots,
-      queueLength: advert?.queueLength,
+      ...(advert ? withOwnJobs(advert, ownJobsSince(peerId, advert.issuedAt)) : { freeSlots: undefined, queueLength: undefined }),
       reputation: reputationOf(peerId),
       pricePer1kTokens: model?.pricePer1kTokens,
     }));
     const job = { promptTokens: request.prompt.tokens.length + receivedTokens, answerTokensLeft: request.maxTokens - receivedTokens };
     const ranked = rankCandidates(facts, job, weights, random);
     logger.debug({ jobId: request.jobId, ranked: ranked.slice(0, 4).map((entry) => ({ peerId: entry.peerId, cost: Math.round(entry.rankedCost) })) }, "workers ranked");
-    return ranked[0]?.peerId;
+    const chosen = ranked[0]?.peerId;
+    if (chosen !== undefined) ownJobStarted(chosen);
+    return chosen;
   }
 
   function attemptClosed(peerId: string, outcome: WorkerOutcome): void {
+    ownJobEnded(peerId);
     if (outcome.outcome === "failed" && outcome.code !== undefined && SATURATED_CODES.has(outcome.code)) {
       backoff.busy(peerId);
     } else if (outcome.outcome === "failed") {
@@ -146,4 +169,10 @@ export function createScheduler(components: SchedulerComponents): Scheduler {
     },
     backedOffUntil: (peerId) => backoff.backedOffUntil(peerId),
   };
+}
+
+/** An advert's free slots and queue with `ownSince` jobs of ours added that it cannot know of yet. */
+function withOwnJobs(advert: CapacityAdvertBody, ownSince: number): { freeSlots: number; queueLength: number } {
+  const freeSlots = Math.max(0, advert.freeSlots - ownSince);
+  return { freeSlots, queueLength: advert.queueLength + Math.max(0, ownSince - advert.freeSlots) };
 }
