@@ -4,7 +4,7 @@
  * The swarm fetch is the node's real path (DHT-free explicit peers, pieces verified on arrival, resumable
  * state, whole-file check, atomic rename into a fresh store). The baseline is what a node without the
  * swarm does: one HTTP GET streamed to disk with its sha256 checked, fsynced and renamed into place.
- * The last line is one JSON object. Smallest run: `npm run bench:fetch -- --preset tiny --quantization F32 --rounds 1`.
+ * The last line is one JSON object. Smallest run: `npm run bench:fetch -- --preset tiny --quantization F32 --rounds 1 --warmup 0`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     quantization: { type: "string", default: "F16" },
     peers: { type: "string", default: "4" },
     rounds: { type: "string", default: "3" },
+    warmup: { type: "string", default: "1" },
     "piece-kib": { type: "string", default: "1024" },
   },
 });
@@ -36,6 +37,8 @@ if (!PRESET_NAMES.includes(preset)) throw new Error(`--preset must be one of ${P
 if (!QUANTIZATIONS.includes(quantization)) throw new Error(`--quantization must be one of ${QUANTIZATIONS.join(", ")}`);
 const peerCount = Number(args.peers);
 const rounds = Number(args.rounds);
+// Uncounted rounds first: JIT, the HTTP client's and the streams' first use are not what is measured.
+const warmupRounds = Number(args.warmup);
 const pieceSize = Number(args["piece-kib"]) * 1024;
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const logger = createSilentLogger();
@@ -97,20 +100,24 @@ async function main() {
 
     const swarmSeconds: number[] = [];
     const httpSeconds: number[] = [];
-    for (let roundIndex = 0; roundIndex < rounds; roundIndex++) {
+    for (let roundIndex = -warmupRounds; roundIndex < rounds; roundIndex++) {
       const httpDir = await mkdtemp(path.join(workDir, "http-"));
-      httpSeconds.push(await httpBaseline(url, model.sha256, httpDir));
+      const httpTime = await httpBaseline(url, model.sha256, httpDir);
       await rm(httpDir, { recursive: true, force: true });
 
       const storeDir = await mkdtemp(path.join(workDir, "fetch-"));
       const models = await startNodeModels({ libp2p: swarm.libp2p, store: createModelStore({ dir: storeDir }), logger, provide: false });
       const started = performance.now();
       const fetched = await models.fetchModel(held.manifest.root, { peers: seeders.map((s) => s.peerId), maxPeers: peerCount }).result;
-      swarmSeconds.push((performance.now() - started) / 1000);
+      const swarmTime = (performance.now() - started) / 1000;
       if (fetched.manifest.parts[0]!.sha256 !== model.sha256) throw new Error("the fetched model does not match");
       await models.stop();
       await rm(storeDir, { recursive: true, force: true });
-      process.stderr.write(`round ${roundIndex + 1}/${rounds}: http ${httpSeconds.at(-1)!.toFixed(2)} s, swarm ${swarmSeconds.at(-1)!.toFixed(2)} s\n`);
+      const label = roundIndex < 0 ? "warm-up" : `round ${roundIndex + 1}/${rounds}`;
+      process.stderr.write(`${label}: http ${httpTime.toFixed(2)} s, swarm ${swarmTime.toFixed(2)} s\n`);
+      if (roundIndex < 0) continue;
+      httpSeconds.push(httpTime);
+      swarmSeconds.push(swarmTime);
     }
     await swarm.stop();
 
@@ -127,6 +134,7 @@ async function main() {
         model_mb: round(megabytes, 1),
         piece_kib: pieceSize / 1024,
         rounds,
+        warmup_rounds: warmupRounds,
         swarm_s: swarmSeconds.map((s) => round(s)),
         http_s: httpSeconds.map((s) => round(s)),
       }),

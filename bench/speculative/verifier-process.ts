@@ -32,11 +32,14 @@ interface MeasureCommand {
   maxTokens: number;
   rounds: number;
   fixedDraftTokens?: number;
+  diagnose?: boolean;
 }
 
 interface Sample {
   plainTokS: number;
   specTokS: number;
+  /** The speculative loop with no draft (k = 0 throughout): its own cost against the engine's decode. */
+  loopTokS: number | undefined;
   same: boolean;
   stats: SpeculationStats;
 }
@@ -47,9 +50,9 @@ async function timePlain(prompt: string, maxTokens: number) {
   return { tokens: result.tokens, tokS: (result.tokens.length / (performance.now() - startedAt)) * 1000 };
 }
 
-async function timeSpeculative(command: MeasureCommand, prompt: string) {
+async function timeSpeculative(command: MeasureCommand, prompt: string, withDraft = true) {
   const startedAt = performance.now();
-  const lease = await client!.lease({ peerId: command.draft.peerId, draftModelSha256: command.draft.sha256 }, { vocabularySize: verifier.info.vocabularySize }).catch(() => undefined);
+  const lease = withDraft ? await client!.lease({ peerId: command.draft.peerId, draftModelSha256: command.draft.sha256 }, { vocabularySize: verifier.info.vocabularySize }).catch(() => undefined) : undefined;
   const stream = verifier.generate({ prompt, maxTokens: command.maxTokens }, { draft: lease, draftLength: { fixedDraftTokens: command.fixedDraftTokens } });
   const tokens: number[] = [];
   try {
@@ -66,8 +69,11 @@ async function measure(command: MeasureCommand) {
   // A new relay (another delay) means a new connection: the old one still runs through the old relay.
   await node.libp2p.hangUp(draftPeer).catch(() => undefined);
   // Identify taught the peer store the draft's direct address; a dial would race it against the relay's.
-  await node.libp2p.peerStore.delete(draftPeer).catch(() => undefined);
-  await node.libp2p.dial(multiaddr(command.draft.address));
+  const relayAddress = multiaddr(command.draft.address);
+  await node.libp2p.peerStore.patch(draftPeer, { multiaddrs: [relayAddress.decapsulateCode(421)] });
+  const viaRelay = await node.libp2p.dial(relayAddress);
+  // A direct connection left over (or raced by the dialer) would bypass the delay.
+  for (const connection of node.libp2p.getConnections(draftPeer)) if (connection !== viaRelay) await connection.close().catch(() => undefined);
   client = createDraftClient(node.libp2p, { logger });
   const pings: number[] = [];
   for (let i = 0; i < 7; i++) pings.push(await node.libp2p.services.ping.ping(draftPeer));
@@ -87,7 +93,8 @@ async function measure(command: MeasureCommand) {
       s = await timeSpeculative(command, prompt);
       p = await timePlain(prompt, command.maxTokens);
     }
-    samples.push({ plainTokS: p.tokS, specTokS: s.tokS, same: JSON.stringify(p.tokens) === JSON.stringify(s.tokens), stats: s.stats });
+    const loop = command.diagnose ? await timeSpeculative(command, prompt, false) : undefined;
+    samples.push({ plainTokS: p.tokS, specTokS: s.tokS, loopTokS: loop?.tokS, same: JSON.stringify(p.tokens) === JSON.stringify(s.tokens), stats: s.stats });
   }
   const drafted = samples.reduce((sum, s) => sum + s.stats.draftedTokens, 0);
   const accepted = samples.reduce((sum, s) => sum + s.stats.acceptedTokens, 0);
@@ -95,16 +102,20 @@ async function measure(command: MeasureCommand) {
   return {
     type: "result",
     pingMs: median(pings),
-    connections: node.libp2p.getConnections(draftPeer).map((c) => c.remoteAddr.toString()),
+    connections: node.libp2p.getConnections(draftPeer).map((c) => `${c.remoteAddr.toString()} ${c.direction}`),
     plainTokS: median(samples.map((s) => s.plainTokS)),
     specTokS: median(samples.map((s) => s.specTokS)),
     speedup: median(samples.map((s) => s.specTokS / s.plainTokS)),
+    loopWithoutDraftRatio: command.diagnose ? median(samples.map((s) => s.loopTokS! / s.plainTokS)) : undefined,
     acceptance: drafted === 0 ? 0 : accepted / drafted,
     meanK: rounds === 0 ? 0 : drafted / rounds,
     plainSteps: samples.reduce((sum, s) => sum + s.stats.plainSteps, 0),
     speculativeRounds: rounds,
     lastK: samples.at(-1)?.stats.draftLength.lastChosen ?? 0,
     draftFailures: samples.reduce((sum, s) => sum + s.stats.draftFailures, 0),
+    draftWaitMsPerRound: rounds === 0 ? 0 : samples.reduce((sum, s) => sum + s.stats.draftWaitMs, 0) / rounds,
+    draftComputeMsPerRound: rounds === 0 ? 0 : samples.reduce((sum, s) => sum + s.stats.draftComputeMs, 0) / rounds,
+    verifyMsPerRound: rounds === 0 ? 0 : samples.reduce((sum, s) => sum + s.stats.verifyMs, 0) / rounds,
     sameOutput: samples.filter((s) => s.same).length / samples.length,
     controller: samples.at(-1)?.stats.draftLength,
   };

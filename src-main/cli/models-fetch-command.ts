@@ -66,6 +66,7 @@ export async function runModelsFetch(options: ModelsFetchOptions): Promise<HeldM
     let lastLineAt = 0;
     for await (const event of download.events) {
       if (event.type === "manifest") io.stderr(`model ${root.slice(0, 12)}: ${formatBytes(event.totalBytes)}, ${formatBytes(event.missingBytes)} to fetch (manifest from ${event.from.slice(0, 20)})\n`);
+      else if (event.type === "waiting") io.stderr(`${interactive ? "\n" : ""}no seeder can serve ${event.missingPieces > 0 ? `the ${event.missingPieces} missing pieces` : "the manifest"} right now (busy or offline); asking again in ${Math.round(event.retryInMs / 1000)} s\n`);
       else if (event.type === "source-retired" && event.banned) io.stderr(`${interactive ? "\n" : ""}banned ${event.sourceId.slice(0, 20)}: ${event.reason}\n`);
       else if (event.type === "progress") {
         const now = Date.now();

@@ -300,6 +300,11 @@ function describeEvent(event: NodeEvent): string {
       return `policy: ${event.decision.reason}`;
     case "peer":
       return `peer ${event.peerId.slice(-8)} ${event.connected ? "connected" : "disconnected"}`;
+    case "model-download": {
+      const d = event.download;
+      const done = d.totalBytes > 0 ? ` ${((100 * d.receivedBytes) / d.totalBytes).toFixed(0)}%` : "";
+      return `model ${d.name}: ${d.state}${done}${d.error ? ` (${d.error})` : ""}`;
+    }
   }
 }
 

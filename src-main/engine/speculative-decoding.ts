@@ -18,6 +18,11 @@ export interface DraftProposer {
    * draft sends the request at once, so its round trip overlaps the verify pass instead of following it.
    */
   prefetch?(context: readonly number[], k: number): void;
+  /**
+   * Optional: the verifier's context while it decodes without the draft, sent now and then so the draft
+   * evaluates those tokens in the background and a later proposal does not start by catching up.
+   */
+  sync?(context: readonly number[]): void;
 }
 
 export interface DraftProposal {
@@ -43,6 +48,11 @@ export interface SpeculationStats {
   draftFailures: number;
   /** Why the draft was dropped, if it was. */
   draftDroppedReason: string | undefined;
+  /** Time spent waiting for the draft's proposals, and in verify passes of speculative rounds. */
+  draftWaitMs: number;
+  /** Of the wait, what the draft reported as its own compute time. */
+  draftComputeMs: number;
+  verifyMs: number;
   /** The draft-length controller's estimates at the end (acceptance, costs, last k chosen). */
   draftLength: DraftLengthState;
 }
@@ -60,6 +70,8 @@ export interface SpeculativeRun {
 }
 
 const greedyNext = { generateNext: { token: true, options: { temperature: 0 } } } as const;
+/** Plain steps between two syncs of an idle draft: one batched catch-up per this many tokens. */
+const SYNC_EVERY_PLAIN_STEPS = 16;
 
 /**
  * Greedy speculative decoding over one sequence. Each round the verifier feeds its pending token plus the
@@ -89,6 +101,9 @@ export function streamSpeculativeGeneration(
     plainSteps: 0,
     draftFailures: 0,
     draftDroppedReason: undefined,
+    draftWaitMs: 0,
+    draftComputeMs: 0,
+    verifyMs: 0,
   };
   let draft = run.draft;
   const { controller, logger } = run;
@@ -140,6 +155,7 @@ export function streamSpeculativeGeneration(
     let firstTokenAt: number | undefined;
     let finishReason: FinishReason = "length";
     let finished = answerLength >= plan.maxTokens;
+    let plainStepsSinceSync = 0;
 
     // Takes one verifier-approved token; returns the tokens to yield. Sets `finished` when the answer ends.
     const take = (token: number): GeneratedToken[] => {
@@ -200,10 +216,18 @@ export function streamSpeculativeGeneration(
           if (proposal.tokens.length === 0) {
             stats.plainSteps++;
             controller.recordPlainStep(verifyMs);
+            if (draft?.sync && ++plainStepsSinceSync >= SYNC_EVERY_PLAIN_STEPS) {
+              plainStepsSinceSync = 0;
+              draft.sync([...context, verifierNext[0]!]);
+            }
           } else {
+            plainStepsSinceSync = 0;
             stats.rounds++;
             stats.draftedTokens += proposal.tokens.length;
             stats.acceptedTokens += accepted;
+            stats.draftWaitMs += proposal.waitMs;
+            stats.draftComputeMs += proposal.computeMs ?? 0;
+            stats.verifyMs += verifyMs;
             controller.recordRound({ drafted: proposal.tokens.length, accepted, draftWaitMs: proposal.waitMs, draftComputeMs: proposal.computeMs, verifyMs });
           }
           for (let i = 0; i < accepted && !finished; i++) for (const item of take(proposal.tokens[i]!)) yield item;

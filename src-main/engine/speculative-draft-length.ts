@@ -61,10 +61,11 @@ export interface DraftLengthController {
 
 export const DEFAULT_DRAFT_LENGTH: Required<Omit<DraftLengthOptions, "fixedDraftTokens" | "verifyCostRatios">> = {
   maxDraftTokens: 12,
-  probeAfterPlainTokens: 48,
+  probeAfterPlainTokens: 64,
   probeDraftTokens: 3,
   decay: 0.25,
-  priorAcceptance: 0.7,
+  // Drafts are the same weights quantized, or a smaller model trained alike: they agree most of the time.
+  priorAcceptance: 0.85,
 };
 
 /** Expected tokens from one round with k drafted tokens at per-token acceptance α. */
@@ -85,16 +86,17 @@ export function createDraftLengthController(options: DraftLengthOptions = {}): D
   const ratios = options.verifyCostRatios;
   const ratioOf = (batchSize: number) => ratios?.[batchSize] ?? priorVerifyCostRatio(batchSize);
   // Acceptance as decayed counts of accepted and rejected draft tokens (a rejection ends a round).
-  let acceptedWeight = config.priorAcceptance * 2;
-  let rejectedWeight = (1 - config.priorAcceptance) * 2;
+  // The prior weighs one round: a draft that fails its first round is dropped at once.
+  let acceptedWeight = config.priorAcceptance;
+  let rejectedWeight = 1 - config.priorAcceptance;
   let plainMs: number | undefined;
   // Observed verify time over the ratio's prediction: load on the machine moves every batch size alike.
   let verifyScale: number | undefined;
   let transportMs: number | undefined;
   let draftMsPerToken: number | undefined;
   let plainTokensInARow = 0;
-  let probeRoundsLeft = 0;
   let probeBackoff = 1;
+  let roundsRecorded = 0;
   let lastChosen = 0;
   let previousWasRound = false;
 
@@ -103,7 +105,7 @@ export function createDraftLengthController(options: DraftLengthOptions = {}): D
 
   function roundMs(k: number, plain: number): number {
     const verify = plain * ratioOf(k + 1) * (verifyScale ?? 1);
-    return (transportMs ?? 0) + (draftMsPerToken ?? plain * 0.3) * k + verify;
+    return (transportMs ?? 0) + (draftMsPerToken ?? plain * 0.15) * k + verify;
   }
 
   function best(): number {
@@ -124,17 +126,16 @@ export function createDraftLengthController(options: DraftLengthOptions = {}): D
   return {
     next() {
       let k = options.fixedDraftTokens ?? best();
-      if (k === 0 && probeRoundsLeft > 0) {
+      if (k === 0 && plainMs !== undefined && plainTokensInARow >= config.probeAfterPlainTokens * probeBackoff) {
+        // One short round re-measures acceptance; its timing is not kept (the draft catches up first).
         k = config.probeDraftTokens;
-      } else if (k === 0 && plainMs !== undefined && plainTokensInARow >= config.probeAfterPlainTokens * probeBackoff) {
-        // Two rounds: the first one's timing includes the draft catching up with the plain tokens.
-        k = config.probeDraftTokens;
-        probeRoundsLeft = 2;
         plainTokensInARow = 0;
         // A probe that does not bring speculation back makes the next one wait twice as long.
         probeBackoff = Math.min(probeBackoff * 2, 16);
-      } else if (k > 0 && probeRoundsLeft === 0) {
+      } else if (k > 0) {
         probeBackoff = 1;
+        // Until a round was measured, drafts stay short: a bad draft then costs little to find out.
+        if (roundsRecorded < 1 && options.fixedDraftTokens === undefined) k = Math.min(k, config.probeDraftTokens + 1);
       }
       lastChosen = k;
       return k;
@@ -146,14 +147,16 @@ export function createDraftLengthController(options: DraftLengthOptions = {}): D
       acceptedWeight = acceptedWeight * (1 - decay) + accepted;
       rejectedWeight = rejectedWeight * (1 - decay) + (accepted < round.drafted ? 1 : 0);
       plainTokensInARow = 0;
-      probeRoundsLeft = Math.max(0, probeRoundsLeft - 1);
+      roundsRecorded++;
       const steady = previousWasRound;
       previousWasRound = true;
       // A round right after plain steps (or a session's first) includes the draft evaluating every token
       // it missed, and no request sent ahead: not what drafting costs while it runs.
       if (!steady) return;
       if (plainMs !== undefined) verifyScale = blend(verifyScale, Math.min(4, Math.max(0.25, round.verifyMs / (plainMs * ratioOf(round.drafted + 1)))));
-      const compute = round.draftComputeMs ?? 0;
+      // The draft may have worked on a request sent ahead before the verifier waited: only what the
+      // verifier waited for is on the critical path.
+      const compute = Math.min(round.draftComputeMs ?? 0, round.draftWaitMs);
       transportMs = blend(transportMs, Math.max(0, round.draftWaitMs - compute));
       draftMsPerToken = blend(draftMsPerToken, compute / round.drafted);
     },

@@ -6,6 +6,8 @@ import type { DraftProposal, DraftProposer } from "./speculative-decoding.js";
 
 /** The draft role: one sequence of a small model proposing greedy continuations of a verifier's context. */
 export interface DraftSession extends DraftProposer {
+  /** Catches up with the verifier's context in the background (no proposal wanted now). */
+  sync(context: readonly number[]): void;
   /** Releases the sequence; proposals after this reject. */
   close(): Promise<void>;
 }
@@ -13,6 +15,8 @@ export interface DraftSession extends DraftProposer {
 export interface DraftSessionOptions {
   /** Tokens drafted beyond the last answer while the verifier checks it (0 turns running ahead off). */
   runAhead?: number;
+  /** Fires when the node preempts its work (e.g. a game started): proposals then reject. */
+  signal?: AbortSignal;
   logger: Logger;
 }
 
@@ -75,6 +79,7 @@ export function createDraftSession(model: LlamaModel, sequence: LlamaContextSequ
   async function propose(context: readonly number[], k: number, signal?: AbortSignal): Promise<DraftProposal> {
     if (closed) throw new EngineError("ENGINE_CLOSED", "This draft session was closed; open a new one.");
     if (broken) throw new EngineError("ENGINE_BAD_REQUEST", `This draft session failed earlier (${broken.message}); open a new one.`);
+    if (options.signal?.aborted) throw abortError(options.signal);
     if (context.length === 0) throw new EngineError("ENGINE_BAD_REQUEST", "A draft needs a context of at least one token.");
     if (context.length >= sequence.contextSize - 1) return { tokens: [], draftComputeMs: 0 };
     // The draft's time includes finishing a run-ahead step in flight: the verifier waits for it too.
@@ -92,11 +97,29 @@ export function createDraftSession(model: LlamaModel, sequence: LlamaContextSequ
     const tokens = chain.slice(context.length, wanted);
     const nextGuess = chain.length > wanted ? chain[wanted] : undefined;
     const draftComputeMs = performance.now() - startedAt;
-    if (runAhead > 0 && !closed) background = guessAhead(wanted + 1 + runAhead);
+    // Far enough that the verifier's next request (sent ahead: context + these k + the guess, k more) is
+    // answered from the chain at once.
+    if (runAhead > 0 && !closed) background = guessAhead(wanted + 1 + Math.max(runAhead, k + 1));
     return { tokens, nextGuess, draftComputeMs };
   }
 
+  async function sync(context: readonly number[]): Promise<void> {
+    if (closed || broken || context.length === 0 || context.length >= sequence.contextSize - 1) return;
+    stopBackground = true;
+    await background;
+    stopBackground = false;
+    await alignTo(context);
+    // Evaluate what the verifier decoded alone, plus one guess: the next proposal starts from there.
+    background = guessAhead(context.length + 1);
+  }
+
   return {
+    sync(context) {
+      const next = queue.then(() => sync(context));
+      queue = next.catch((error: unknown) => {
+        broken = error as Error;
+      });
+    },
     propose(context, k, proposeOptions) {
       // One proposal at a time: each one moves the KV cache.
       const next = queue.then(() => propose(context, k, proposeOptions?.signal));

@@ -70,6 +70,9 @@ const NO_SPECULATION: SpeculationStats = {
   meanDraftLength: 0,
   draftFailures: 0,
   draftDroppedReason: undefined,
+  draftWaitMs: 0,
+  draftComputeMs: 0,
+  verifyMs: 0,
   draftLength: { acceptance: 0, plainMs: undefined, verifyScale: 1, transportMs: 0, draftMsPerToken: 0, lastChosen: 0 },
 };
 
@@ -201,14 +204,14 @@ export async function loadSpeculativeModel(path: string, options: SpeculativeMod
     isEndOfGenerationToken: (token) => Number.isInteger(token) && token >= 0 && token < info.vocabularySize && model.isEogToken(asToken(token)),
     generate,
     async openDraftSession(request = {}) {
-      const { sequence, done } = await takeSequence(request.signal);
+      const { sequence, signal, done } = await takeSequence(request.signal);
       try {
         await sequence.clearHistory();
       } catch (error) {
         done();
         throw error;
       }
-      return createDraftSession(model, sequence, { runAhead: request.runAhead, logger }, done);
+      return createDraftSession(model, sequence, { runAhead: request.runAhead, signal, logger }, done);
     },
     stats: () => slots.stats(),
     setAdmission(admission) {

@@ -8,3 +8,4 @@ export { createCheatingModel, CHEAT_KINDS, type CheatKind } from "./cheating-mod
 export { startNodeApi, type NodeApi } from "./node-api.js";
 export { dashboardBridgeClient } from "./dashboard-bridge-client.js";
 export { startNodeModels, type NodeModels, type NodeModelsOptions, type ModelDownload, type ModelFetchEvent, type FetchModelOptions } from "./node-models.js";
+export { startNodeSpeculation, speculationConfigSchema, type NodeSpeculation, type NodeSpeculationDeps, type SpeculationConfig } from "./node-speculative.js";

@@ -45,6 +45,16 @@ export const nodeConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Sharing held models' pieces with peers that fetch them: the owner's upstream is precious. */
+    uploads: z
+      .object({
+        /** Bytes per second for all uploads together; unset: no cap. */
+        maxUploadBytesPerSecond: z.number().int().positive().optional(),
+        /** Peers served at once (0: never upload); more get a "busy" answer and try another seeder. */
+        maxConcurrentUploads: z.number().int().min(0).max(64).default(4),
+      })
+      .strict()
+      .prefault({}),
     /** The OpenAI-compatible API into the swarm: loopback only, behind a key (`<dataDir>/api.key` plus `keys`). */
     api: z
       .object({

@@ -1,5 +1,7 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -101,6 +103,27 @@ describe("models over the swarm", () => {
     }
   });
 
+  it("fetches from peers and an HTTP source with range requests at once", async () => {
+    let rangeRequests = 0;
+    const server = http.createServer((request, response) => {
+      const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? "");
+      if (!range) return void response.writeHead(416).end();
+      rangeRequests++;
+      const start = Number(range[1]);
+      const end = Number(range[2]);
+      response.writeHead(206, { "content-length": end - start + 1 }).end(original.subarray(start, end + 1));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    extra.push({ stop: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${held.manifest.parts[0]!.fileName}`;
+    const fetcher = await startFetcher();
+    const download = fetcher.models.fetchModel(held.manifest.root, { peers: [seeders[0]!.swarm.peerId], maxPeers: 1, httpUrls: [url] });
+    const [result, events] = await Promise.all([download.result, collect(download.events)]);
+    expect(await readFile(result.paths[0]!)).toEqual(original);
+    expect(rangeRequests).toBeGreaterThan(0);
+    expect(events.some((event) => event.type === "progress" && event.progress.httpSources === 1 && event.progress.peers === 1)).toBe(true);
+  });
+
   it("refuses a second download of a model already being fetched", async () => {
     const fetcher = await startFetcher();
     const first = fetcher.models.fetchModel(held.manifest.root, { peers: seeders.map((s) => s.swarm.peerId) });
@@ -193,6 +216,21 @@ describe("models over the swarm", () => {
     }
     expect(result).toBeDefined();
     expect(await readFile(result!.paths[0]!)).toEqual(original);
+  });
+
+  it("waits and asks again when the only seeder is at its upload cap", async () => {
+    const single = await startSeeder(model.path, { maxUploadBytesPerSecond: 4 * 1024 * 1024, maxConcurrentUploads: 1 });
+    seeders.push(single);
+    const first = await startFetcher();
+    const second = await startFetcher();
+    const options = { peers: [single.swarm.peerId], maxPeers: 1 };
+    const one = first.models.fetchModel(held.manifest.root, options);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const two = second.models.fetchModel(held.manifest.root, options);
+    const [events] = await Promise.all([collect(two.events), one.result]);
+    expect(events.some((event) => event.type === "waiting")).toBe(true);
+    expect(await readFile((await two.result).paths[0]!)).toEqual(original);
+    expect(single.models.server.stats().refusedBusy).toBeGreaterThanOrEqual(1);
   });
 
   it("holds the upload caps: bytes per second, and a busy answer over the concurrent-upload cap", async () => {

@@ -1,5 +1,5 @@
 import type { Logger } from "../common/index.js";
-import { type HeldModel, type ModelManifest, type ModelStore, type PartialDownloadOptions, type PieceReader } from "../models/index.js";
+import { type HeldModel, type ModelManifest, type ModelStore, type PartialDownloadOptions, type PieceReader, type PieceSpan } from "../models/index.js";
 import {
   createHttpPieceSource,
   fetchPieces,
@@ -30,6 +30,8 @@ export interface NodeModelsOptions {
 export type ModelFetchEvent =
   | PieceFetchEvent
   | { type: "manifest"; root: string; from: string; totalBytes: number; missingBytes: number }
+  /** No source could give the rest for now; asking again after `retryInMs`. */
+  | { type: "waiting"; missingPieces: number; retryInMs: number }
   | { type: "finished"; root: string; paths: readonly string[] }
   | { type: "failed"; code: string; message: string };
 
@@ -46,6 +48,8 @@ export interface FetchModelOptions {
   download?: PartialDownloadOptions;
   /** Range requests in flight at the HTTP source. */
   httpParallelism?: number;
+  /** Attempts when seeders are busy or gone (waiting 1 s, 2 s, 4 s... between them); default 4. */
+  rounds?: number;
 }
 
 /** A download in progress: its events (bounded; progress coalesces) and its result. */
@@ -149,10 +153,8 @@ export async function startNodeModels(options: NodeModelsOptions): Promise<NodeM
   async function run(root: string, fetchOptions: FetchModelOptions, signal: AbortSignal, emit: (event: ModelFetchEvent) => void): Promise<HeldModel> {
     const already = await store.get(root);
     if (already) return already;
-    const peers = await findPeers(root, fetchOptions, signal);
-    const sources: PieceSource[] = [];
-    let manifest: ModelManifest | undefined = await store.partialManifest(root);
-    let manifestFrom = "the interrupted download";
+    const maxRounds = fetchOptions.rounds ?? 4;
+    const banned = new Set<string>();
     const penalize = (peerId: string, reason: string) => {
       try {
         options.onPeerMisbehaved?.(peerId, reason);
@@ -160,73 +162,105 @@ export async function startNodeModels(options: NodeModelsOptions): Promise<NodeM
         logger.error({ err: error }, "onPeerMisbehaved hook threw");
       }
     };
+    // Peers found for the manifest are reused for the first round of pieces (one lookup, not two).
+    let foundPeers: string[] | undefined;
+    const openSessions = async (spans?: readonly PieceSpan[]): Promise<PeerPieceSource[]> => {
+      const found = foundPeers ?? (await findPeers(root, fetchOptions, signal));
+      foundPeers = spans ? undefined : found;
+      const peers = found.filter((peer) => !banned.has(peer));
+      const opened = await Promise.all(
+        peers.map((peer) =>
+          openPeerPieceSource(libp2p, peer, { root, spans, signal }).catch((error: unknown) => {
+            logger.debug({ err: error, peer }, "could not open a pieces session");
+            return undefined;
+          }),
+        ),
+      );
+      return opened.filter((source): source is PeerPieceSource => source !== undefined);
+    };
+    const waitRound = async (round: number, missingPieces: number) => {
+      const retryInMs = 1_000 * 2 ** round;
+      emit({ type: "waiting", missingPieces, retryInMs });
+      await sleep(retryInMs, signal);
+    };
 
-    // Sessions open in parallel; the first valid manifest wins (each is checked against the root).
-    const opened = await Promise.all(
-      peers.map((peer) =>
-        openPeerPieceSource(libp2p, peer, { root, signal }).catch((error: unknown) => {
-          logger.debug({ err: error, peer }, "could not open a pieces session");
-          return undefined;
-        }),
-      ),
-    );
-    const live: PeerPieceSource[] = opened.filter((source): source is PeerPieceSource => source !== undefined);
-    for (const source of live) {
-      if (manifest) break;
-      try {
-        manifest = await source.fetchManifest(signal);
-        manifestFrom = source.id;
-      } catch (error) {
-        if (error instanceof PiecesError && error.code === "PIECES_BAD_PIECE") penalize(source.id, error.message);
-        logger.debug({ err: error, peer: source.id }, "no manifest from this peer");
+    // The manifest: from an interrupted download, else from the first peer whose copy matches the root.
+    let manifest: ModelManifest | undefined = await store.partialManifest(root);
+    let manifestFrom = "the interrupted download";
+    let sources: PieceSource[] = [];
+    for (let round = 0; !manifest; round++) {
+      const live = await openSessions();
+      for (const source of live) {
+        if (manifest) break;
+        try {
+          manifest = await source.fetchManifest(signal);
+          manifestFrom = source.id;
+        } catch (error) {
+          if (error instanceof PiecesError && error.code === "PIECES_BAD_PIECE") {
+            banned.add(source.id);
+            penalize(source.id, error.message);
+          }
+          logger.debug({ err: error, peer: source.id }, "no manifest from this peer");
+        }
       }
+      // The session that gave the manifest goes on serving pieces; the others may be broken.
+      const keep = live.find((source) => source.id === manifestFrom);
+      await Promise.all(live.filter((source) => source !== keep).map((source) => source.close()));
+      if (keep) sources = [keep];
+      if (manifest) break;
+      if (round + 1 >= maxRounds) {
+        throw new PiecesError("PIECES_NO_MANIFEST", `No peer gave a manifest for model ${root} (${live.length} reached); check the root, or fetch when a peer that holds it is online.`, { retryable: true });
+      }
+      await waitRound(round, 0);
     }
-    if (!manifest) {
-      await Promise.all(live.map((source) => source.close()));
-      throw new PiecesError("PIECES_NO_MANIFEST", `No peer gave a manifest for model ${root} (${peers.length} asked); check the root, or fetch when a peer that holds it is online.`, { retryable: true });
-    }
+
     const download = await store.beginDownload(manifest, fetchOptions.download).catch(async (error: unknown) => {
-      await Promise.all(live.map((source) => source.close()));
+      await Promise.all(sources.map((source) => source.close()));
       throw error;
     });
     emit({ type: "manifest", root, from: manifestFrom, totalBytes: download.totalBytes, missingBytes: download.totalBytes - download.verifiedBytes() });
     try {
-      // Sessions that failed the manifest are broken; reopen those peers with the spans known.
-      for (const source of live) {
-        if (source.id === manifestFrom) {
-          sources.push(source);
-          continue;
+      for (let round = 0; ; round++) {
+        const others = await openSessions(download.spans);
+        for (const source of others) {
+          if (sources.some((kept) => kept.id === source.id)) await source.close();
+          else sources.push(source);
         }
-        await source.close();
-      }
-      const reopened = await Promise.all(
-        live
-          .filter((source) => source.id !== manifestFrom)
-          .map((source) => openPeerPieceSource(libp2p, source.id, { root, spans: download.spans, signal }).catch(() => undefined)),
-      );
-      for (const source of reopened) if (source) sources.push(source);
-      if (fetchOptions.httpUrls && fetchOptions.httpUrls.length > 0) {
-        if (fetchOptions.httpUrls.length !== manifest.parts.length) {
-          logger.warn({ urls: fetchOptions.httpUrls.length, parts: manifest.parts.length }, "HTTP sources do not match the model's parts; ignoring them");
-        } else {
-          sources.push(createHttpPieceSource({ urls: fetchOptions.httpUrls, spans: download.spans, parallelism: fetchOptions.httpParallelism }));
+        if (fetchOptions.httpUrls && fetchOptions.httpUrls.length > 0) {
+          if (fetchOptions.httpUrls.length !== manifest.parts.length) {
+            logger.warn({ urls: fetchOptions.httpUrls.length, parts: manifest.parts.length }, "HTTP sources do not match the model's parts; ignoring them");
+          } else {
+            sources.push(createHttpPieceSource({ urls: fetchOptions.httpUrls, spans: download.spans, parallelism: fetchOptions.httpParallelism }));
+          }
         }
-      }
-      const missing = download.missingPieces();
-      if (missing.length > 0) {
-        await fetchPieces({
-          spans: download.spans,
-          missing,
-          sources,
-          store: (index, bytes) => download.writePiece(index, bytes),
-          onEvent: emit,
-          onSourcePenalized: (sourceId, reason) => {
-            if (sources.find((source) => source.id === sourceId)?.kind === "peer") penalize(sourceId, reason);
-          },
-          signal,
-        });
-      } else {
-        await Promise.all(sources.map((source) => source.close()));
+        const missing = download.missingPieces();
+        if (missing.length === 0) {
+          await Promise.all(sources.map((source) => source.close()));
+          break;
+        }
+        const kinds = new Map(sources.map((source) => [source.id, source.kind]));
+        try {
+          await fetchPieces({
+            spans: download.spans,
+            missing,
+            sources,
+            store: (index, bytes) => download.writePiece(index, bytes),
+            onEvent: (event) => {
+              if (event.type === "source-retired" && event.banned) banned.add(event.sourceId);
+              emit(event);
+            },
+            onSourcePenalized: (sourceId, reason) => {
+              if (kinds.get(sourceId) === "peer") penalize(sourceId, reason);
+            },
+            signal,
+          });
+          break;
+        } catch (error) {
+          // Seeders at their upload cap (or gone for a moment): wait and ask again, a bounded number of times.
+          if (!(error instanceof PiecesError && error.code === "PIECES_NO_SOURCES") || round + 1 >= maxRounds) throw error;
+          sources = [];
+          await waitRound(round, download.missingPieces().length);
+        }
       }
       const held = await download.finish();
       await seed(held);
@@ -319,4 +353,19 @@ function createEventChannel<T extends { type: string }>(): { push: (event: T) =>
       },
     },
   };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new PiecesError("PIECES_ABORTED", "The download was cancelled; fetching again resumes it.", { retryable: false }));
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new PiecesError("PIECES_ABORTED", "The download was cancelled; fetching again resumes it.", { retryable: false }));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

@@ -4,7 +4,7 @@ import type { PrivateKey } from "@libp2p/interface";
 import { backgroundTimers, createSilentLogger, systemClock, type Logger } from "../common/index.js";
 import { createEngine, type Engine, type LoadedModel } from "../engine/index.js";
 import { createHardwareProbe, createJsonFileStore, createRecordedGpuReplay, createRealCommandRunner, ensureNodeCalibration, type GpuInventory, type HardwareProbe } from "../hardware/index.js";
-import { ensureSyntheticModel } from "../models/index.js";
+import { createModelStore, ensureSyntheticModel } from "../models/index.js";
 import { createHeadlessIdleSource, createPolicyController, type ContributionDecision, type IdleSource, type PolicyController } from "../policy/index.js";
 import { createScheduler, type Scheduler, type SchedulerOptions } from "../scheduler/index.js";
 import {
@@ -26,6 +26,8 @@ import type { NodeConfig, ServedModelConfig } from "./node-config.js";
 import type { NodePaths } from "./node-paths.js";
 import { startNodeEarnings, type NodeEarnings } from "./node-earnings.js";
 import { startNodeTrust, type NodeTrust } from "./node-trust.js";
+import { startNodeModels, type NodeModels } from "./node-models.js";
+import { createModelDownloads, type ModelDownloads, type ModelDownloadView } from "./model-downloads.js";
 
 export interface ServedModel {
   config: ServedModelConfig;
@@ -38,7 +40,8 @@ export type NodeEvent =
   | { type: "job-started"; jobId: string; peerId: string; modelSha256: string }
   | { type: "job"; outcome: JobOutcome }
   | { type: "decision"; decision: ContributionDecision }
-  | { type: "peer"; peerId: string; connected: boolean };
+  | { type: "peer"; peerId: string; connected: boolean }
+  | { type: "model-download"; download: ModelDownloadView };
 
 export interface NodeStatus {
   peerId: string;
@@ -60,6 +63,10 @@ export interface RunningNode {
   readonly earnings: NodeEarnings;
   /** Validation, challenges and reputation. */
   readonly trust: NodeTrust;
+  /** Models over the swarm: held models seeded in pieces (under `config.uploads`), fetches by root. */
+  readonly models: NodeModels;
+  /** Downloads started through the node (the dashboard's Models panel), with their progress. */
+  readonly downloads: ModelDownloads;
   readonly adverts: AdvertService;
   readonly served: readonly ServedModel[];
   readonly policy: PolicyController | undefined;
@@ -113,8 +120,10 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
 
     const store = createJsonFileStore({ dir: path.join(deps.paths.dataDir, "calibration") });
     const served: ServedModel[] = [];
+    const servedFiles: string[] = [];
     for (const modelConfig of config.serve) {
       const file = modelConfig.path ?? (await ensureSyntheticModel({ preset: modelConfig.preset!, seed: modelConfig.seed, quantization: modelConfig.quantization, peaky: true })).path;
+      servedFiles.push(file);
       // Describing first hashes the file once; calibration and both loads reuse that hash.
       const info = await engine.describeModel(file);
       const calibration = await ensureNodeCalibration({ engine, referenceModelPath: file, referenceModelSha256: info.sha256, store, logger });
@@ -259,6 +268,19 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
     trustRef.current = trust;
     cleanups.push(() => trust.stop());
 
+    const models = await startNodeModels({
+      libp2p: swarm.libp2p,
+      store: createModelStore({ dir: path.join(deps.paths.dataDir, "models") }),
+      logger,
+      caps: config.uploads,
+      onPeerMisbehaved: (peerId, reason) => trust.peerMisbehaved(peerId, reason),
+    });
+    cleanups.push(() => models.stop());
+    const downloads = createModelDownloads({ models, logger, onChange: (download) => emit({ type: "model-download", download }) });
+    cleanups.push(() => downloads.stop());
+    // Seeding hashes a served GGUF once (then cached by size and mtime): kept off the start path.
+    for (const file of servedFiles) void models.hold([file]).catch((error: unknown) => logger.warn({ err: error, file }, "could not seed a served model"));
+
     const routing = createScheduler({
       transport,
       candidates: adverts,
@@ -303,6 +325,8 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       scheduler,
       earnings,
       trust,
+      models,
+      downloads,
       adverts,
       served,
       policy,

@@ -2,7 +2,7 @@ import { peerIdFromString } from "@libp2p/peer-id";
 import type { Logger } from "../common/index.js";
 import type { DraftProposal, DraftProposer } from "../engine/index.js";
 import { DraftError, type DraftErrorCode } from "./draft-errors.js";
-import { DRAFT_LIMITS, DRAFT_PROTOCOL_ID, draftAnswerSchema, type DraftPropose } from "./draft-protocol.js";
+import { DRAFT_LIMITS, DRAFT_PROTOCOL_ID, draftAnswerSchema, type DraftPropose, type DraftSync } from "./draft-protocol.js";
 import { createFrameStream, type FrameStream } from "./frame-stream.js";
 import { SwarmError } from "./swarm-errors.js";
 import type { SwarmLibp2p } from "./swarm-node.js";
@@ -152,6 +152,15 @@ export function createDraftClient(node: SwarmLibp2p, options: DraftClientOptions
     return send(link, context, k, signal).answer;
   }
 
+  function sync(link: DraftLink, context: readonly number[]) {
+    // Behind a request sent ahead (answered in order, its answer discarded later), or on a quiet stream.
+    if (link.broken) return;
+    const base = commonPrefix(link.sent, context);
+    const frame: DraftSync = { type: "sync", base, append: context.slice(base) };
+    link.sent = [...context];
+    link.frames.writeFrame(frame, { deadlineMs: config.proposalDeadlineMs }).catch(() => drop(link, "draft sync failed"));
+  }
+
   function prefetch(link: DraftLink, context: readonly number[], k: number) {
     // One request ahead is enough to hide the round trip; more would only queue behind it.
     if (link.broken || link.inflight.length > 0) return;
@@ -173,6 +182,7 @@ export function createDraftClient(node: SwarmLibp2p, options: DraftClientOptions
         usable: () => !leased.broken,
         propose: (context, k, proposeOptions) => propose(leased, context, k, proposeOptions?.signal),
         prefetch: (context, k) => prefetch(leased, context, k),
+        sync: (context) => sync(leased, context),
         release() {
           if (released) return;
           released = true;

@@ -51,7 +51,16 @@ export const draftProposeSchema = z
   })
   .strict();
 
-export const draftRequestSchema = z.discriminatedUnion("type", [draftHelloSchema, draftProposeSchema]);
+/** The verifier's context while it decodes without the draft: no answer; the draft catches up meanwhile. */
+export const draftSyncSchema = z
+  .object({
+    type: z.literal("sync"),
+    base: z.number().int().nonnegative().max(DRAFT_LIMITS.maxContextTokens),
+    append: z.array(tokenId).max(DRAFT_LIMITS.maxContextTokens),
+  })
+  .strict();
+
+export const draftRequestSchema = z.discriminatedUnion("type", [draftHelloSchema, draftProposeSchema, draftSyncSchema]);
 
 export const draftAnswerSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ready"), maxDraftTokens: z.number().int().min(1).max(DRAFT_LIMITS.maxDraftTokens) }).strict(),
@@ -71,5 +80,6 @@ export const draftAnswerSchema = z.discriminatedUnion("type", [
 
 export type DraftHello = z.infer<typeof draftHelloSchema>;
 export type DraftPropose = z.infer<typeof draftProposeSchema>;
+export type DraftSync = z.infer<typeof draftSyncSchema>;
 export type DraftRequest = z.infer<typeof draftRequestSchema>;
 export type DraftAnswer = z.infer<typeof draftAnswerSchema>;

@@ -69,7 +69,7 @@ export async function registerDraftHandler(node: SwarmLibp2p, options: DraftHand
           if (error instanceof SwarmError && (error.code === "SWARM_NO_END" || error.code === "SWARM_STALLED")) return;
           throw error;
         }
-        if (request.type !== "propose") return refuse(frames, "DRAFT_BAD_REQUEST", "hello was already sent on this stream.", false);
+        if (request.type === "hello") return refuse(frames, "DRAFT_BAD_REQUEST", "hello was already sent on this stream.", false);
         if (request.base > context.length) {
           return refuse(frames, "DRAFT_OUT_OF_STEP", `The verifier keeps ${request.base} tokens but this draft holds ${context.length}; open a new draft stream.`, true);
         }
@@ -77,6 +77,10 @@ export async function registerDraftHandler(node: SwarmLibp2p, options: DraftHand
         if (context.length > DRAFT_LIMITS.maxContextTokens) return refuse(frames, "DRAFT_BAD_REQUEST", `The context passed ${DRAFT_LIMITS.maxContextTokens} tokens.`, false);
         const foreign = request.append.find((token) => token >= model.info.vocabularySize);
         if (foreign !== undefined) return refuse(frames, "DRAFT_BAD_REQUEST", `Token ${foreign} is outside the vocabulary of ${model.info.vocabularySize}.`, false);
+        if (request.type === "sync") {
+          session.sync(context);
+          continue;
+        }
         const proposal = await session.propose(context, request.k);
         const answer: DraftAnswer = { type: "proposal", round: request.round, tokens: proposal.tokens.slice(0, request.k), computeMs: proposal.draftComputeMs ?? 0, ...(proposal.nextGuess !== undefined && { next: proposal.nextGuess }) };
         await frames.writeFrame(answer, { deadlineMs: 5_000 });

@@ -1,4 +1,9 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { multiaddr } from "@multiformats/multiaddr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSilentLogger } from "../common/index.js";
 import { createEngine, loadSpeculativeModel, type DraftProposer, type Engine, type SpeculativeModel } from "../engine/index.js";
@@ -15,6 +20,7 @@ let engine: Engine;
 let verifier: SpeculativeModel;
 let draftModel: SpeculativeModel;
 let draftSha: string;
+let draftPath: string;
 let plainAnswer: number[];
 
 async function startNode(): Promise<SwarmNode> {
@@ -52,6 +58,7 @@ async function speculate(draft: DraftProposer | undefined, onToken?: (count: num
 beforeAll(async () => {
   const [targetFile, draftFile] = await Promise.all([ensureSyntheticModel(target), ensureSyntheticModel({ ...target, quantization: "Q8_0" })]);
   draftSha = draftFile.sha256;
+  draftPath = draftFile.path;
   engine = await createEngine({ gpu: false });
   const plain = await engine.loadModel(targetFile.path, { threads: 1 });
   plainAnswer = (await plain.generateText({ prompt, maxTokens })).tokens;
@@ -101,6 +108,32 @@ describe("the draft protocol between two libp2p nodes", () => {
     }
   });
 
+  it("finishes the answer when the draft process is SIGKILLed mid-answer", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "draft-node.test-child.ts"), draftPath], { stdio: ["ignore", "pipe", "inherit"] });
+    const verifierNode = await startNode();
+    const client = createDraftClient(verifierNode.libp2p, { logger });
+    try {
+      const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next();
+      const { peerId, address } = JSON.parse(first.value as string) as { peerId: string; address: string };
+      await verifierNode.libp2p.dial(multiaddr(address));
+      const lease = await client.lease({ peerId, draftModelSha256: draftSha }, { vocabularySize: verifier.info.vocabularySize });
+      const { tokens, stats } = await speculate(lease, async (count) => {
+        if (count === 12) {
+          child.kill("SIGKILL");
+          await once(child, "exit");
+        }
+      });
+      lease.release();
+      expect(tokens).toEqual(plainAnswer);
+      expect(stats.rounds).toBeGreaterThan(0);
+      expect(stats.draftFailures).toBe(1);
+    } finally {
+      child.kill("SIGKILL");
+      await client.close();
+      await verifierNode.stop();
+    }
+  });
+
   it("gives up on a draft that stops answering, within the proposal deadline", async () => {
     let proposals = 0;
     const frozen: DraftingModel = {
@@ -113,6 +146,7 @@ describe("the draft protocol between two libp2p nodes", () => {
             if (proposals > 2) await new Promise(() => undefined); // frozen, like a SIGSTOPped process
             return { tokens: Array.from({ length: k }, () => 5), draftComputeMs: 0 };
           },
+          sync() {},
           async close() {},
         };
       },

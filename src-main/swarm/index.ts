@@ -46,8 +46,8 @@ export { createHttpPieceSource, type HttpPieceSourceOptions } from "./pieces-htt
 export { fetchPieces, type FetchPiecesOptions, type FetchPiecesSummary, type FetchProgress, type PieceFetchEvent } from "./pieces-fetcher.js";
 export { createTokenBucket, createUploadSlots, type TokenBucket, type UploadCaps, type UploadSlots, type BucketTime } from "./pieces-upload-caps.js";
 export { modelRootProviderCid } from "./pieces-provider.js";
-export { DRAFT_PROTOCOL_ID, DRAFT_LIMITS, draftHelloSchema, draftProposeSchema, draftRequestSchema, draftAnswerSchema } from "./draft-protocol.js";
-export type { DraftHello, DraftPropose, DraftRequest, DraftAnswer } from "./draft-protocol.js";
+export { DRAFT_PROTOCOL_ID, DRAFT_LIMITS, draftHelloSchema, draftProposeSchema, draftSyncSchema, draftRequestSchema, draftAnswerSchema } from "./draft-protocol.js";
+export type { DraftHello, DraftPropose, DraftSync, DraftRequest, DraftAnswer } from "./draft-protocol.js";
 export { DraftError, type DraftErrorCode } from "./draft-errors.js";
 export { registerDraftHandler, type DraftHandler, type DraftHandlerOptions, type DraftingModel } from "./draft-worker.js";
 export { createDraftClient, type DraftClient, type DraftClientOptions, type DraftLease, type DraftPeer } from "./draft-client.js";

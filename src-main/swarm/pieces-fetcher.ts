@@ -1,4 +1,5 @@
-import { hashPiece, type PieceSpan } from "../models/index.js";
+import { webcrypto } from "node:crypto";
+import type { PieceSpan } from "../models/index.js";
 import { PiecesError } from "./pieces-protocol.js";
 import type { PieceSource } from "./pieces-sources.js";
 
@@ -178,7 +179,7 @@ export async function fetchPieces(options: FetchPiecesOptions): Promise<FetchPie
         else await new Promise((resolve) => setTimeout(resolve, 100 * entry.failures));
         continue;
       }
-      if (bytes.byteLength !== span.length || hashPiece(bytes) !== span.sha256) {
+      if (bytes.byteLength !== span.length || (await digestHex(bytes)) !== span.sha256) {
         inFlight.delete(index);
         queue.unshift(index);
         reject(entry, index, `piece ${index} failed verification (${bytes.byteLength} bytes, hash mismatch)`);
@@ -218,4 +219,9 @@ export async function fetchPieces(options: FetchPiecesOptions): Promise<FetchPie
     throw new PiecesError("PIECES_NO_SOURCES", `${left} of ${spans.length} pieces are still missing and no source is left that could give them; fetch again later (verified pieces are kept).`, { retryable: true });
   }
   return summary;
+}
+
+/** WebCrypto's digest runs on libuv's thread pool: the event loop keeps decrypting streams meanwhile. */
+async function digestHex(bytes: Uint8Array): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest("SHA-256", bytes)).toString("hex");
 }

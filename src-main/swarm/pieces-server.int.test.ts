@@ -4,9 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSilentLogger } from "../common/index.js";
-import { createModelStore, ensureSyntheticModel, type HeldModel, type PieceReader } from "../models/index.js";
+import { createModelStore, ensureSyntheticModel, pieceSpans, type HeldModel, type PieceReader } from "../models/index.js";
 import { createPiecesFrames } from "./pieces-frames.js";
-import { PIECES_PROTOCOL_ID, piecesAnswerSchema } from "./pieces-protocol.js";
+import { PIECES_PROTOCOL_ID, piecesAnswerSchema, piecesRequestSchema } from "./pieces-protocol.js";
 import { registerPiecesHandler, type PiecesServer } from "./pieces-server.js";
 import { openPeerPieceSource } from "./pieces-sources.js";
 import { createSwarmNode, type SwarmNode } from "./swarm-node.js";
@@ -89,6 +89,34 @@ describe("the pieces protocol", () => {
     expect(await oversized.readJson(piecesAnswerSchema, { deadlineMs: 5_000 })).toMatchObject({ type: "error", code: "PIECES_BAD_REQUEST" });
     expect(misbehaved.length - before).toBeGreaterThanOrEqual(3);
     expect(misbehaved.at(-1)).toContain(fetcher.peerId);
+  });
+
+  it("fails a truncated piece as a retryable source fault, and a longer one as a lie", async () => {
+    const rogue = await createSwarmNode({ privateKey: await generateKeyPair("Ed25519"), logger, listen: ["/ip4/127.0.0.1/tcp/0"], mdns: false });
+    await rogue.start();
+    try {
+      let mode: "truncate" | "overlong" = "truncate";
+      await rogue.libp2p.handle(PIECES_PROTOCOL_ID, async (stream) => {
+        const frames = createPiecesFrames(stream, { maxFrameBytes: 1024 });
+        await frames.readJson(piecesRequestSchema, { deadlineMs: 5_000 });
+        if (mode === "truncate") {
+          await frames.writeJson({ type: "piece", index: 0, bytes: 65_536 }, { deadlineMs: 5_000 });
+          await frames.writeBytes(new Uint8Array(1000), { deadlineMs: 5_000 });
+          await frames.close();
+        } else {
+          await frames.writeJson({ type: "piece", index: 0, bytes: 65_537 }, { deadlineMs: 5_000 });
+        }
+      });
+      await fetcher.libp2p.dial(rogue.libp2p.getMultiaddrs()[0]!);
+      const spans = pieceSpans(held.manifest);
+      const truncated = await openPeerPieceSource(fetcher.libp2p, rogue.peerId, { root: held.manifest.root, spans });
+      await expect(truncated.fetchPiece(0, AbortSignal.timeout(10_000))).rejects.toMatchObject({ code: "PIECES_SOURCE_FAILED", retryable: true });
+      mode = "overlong";
+      const overlong = await openPeerPieceSource(fetcher.libp2p, rogue.peerId, { root: held.manifest.root, spans });
+      await expect(overlong.fetchPiece(0, AbortSignal.timeout(10_000))).rejects.toMatchObject({ code: "PIECES_BAD_PIECE" });
+    } finally {
+      await rogue.stop();
+    }
   });
 
   it("catches a seeder that answers with another model's manifest", async () => {

@@ -113,6 +113,19 @@ describe("the model store and resumable downloads", () => {
     expect(storeIoError(new Error("EIO"), "reading")).toMatchObject({ code: "MODEL_STORE_IO" });
   });
 
+  it("lets one live process at a time fetch a model, and takes over a crashed one's lock", async () => {
+    const lock = path.join(dir, "partial", manifest.root, "lock");
+    await mkdir(path.dirname(lock), { recursive: true });
+    // The parent process (the test runner) is alive and is not us.
+    await writeFile(lock, String(process.ppid));
+    await expect(store.beginDownload(manifest)).rejects.toMatchObject({ code: "MODEL_STORE_LOCKED" });
+    await writeFile(lock, "4194303");
+    const download = await store.beginDownload(manifest);
+    expect(await readFile(lock, "utf8")).toBe(String(process.pid));
+    await download.close();
+    await expect(readFile(lock, "utf8")).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
   it("ignores a damaged state file (refetching is safe, trusting it is not)", async () => {
     const download = await store.beginDownload(manifest, { stateFlushIntervalMs: 0 });
     await download.writePiece(0, pieceOf(0));

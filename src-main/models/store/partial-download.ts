@@ -69,17 +69,25 @@ export async function openPartialDownload(
 
   try {
     await mkdir(filesDir, { recursive: true });
-    await writeAtomically(path.join(dir, "manifest.json"), JSON.stringify(manifest));
   } catch (error) {
     throw storeIoError(error, `preparing the download folder ${dir}`);
   }
-  await loadState();
+  const unlock = await lockDownload(path.join(dir, "lock"), manifest.root);
+  try {
+    // Unsynced: a manifest lost in a crash is asked of a peer again (and checked against the root).
+    await writeAtomically(path.join(dir, "manifest.json"), JSON.stringify(manifest), { sync: false });
+    await loadState();
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
 
   let verifiedBytes = spans.reduce((sum, span, index) => sum + (isVerified(index) ? span.length : 0), 0);
   const missingBytes = totalBytes - verifiedBytes;
   const free = await (options.freeBytes ?? freeBytesAt)(dir);
   const reserve = options.reserveBytes ?? 16 * 1024 * 1024;
   if (free < missingBytes + reserve) {
+    await unlock();
     throw new ModelStoreError(
       "MODEL_STORE_DISK_FULL",
       `Fetching model ${manifest.root} needs ${formatMiB(missingBytes + reserve)} free in ${dir} but only ${formatMiB(free)} is free; free some space and fetch again.`,
@@ -100,6 +108,7 @@ export async function openPartialDownload(
     }
   } catch (error) {
     await Promise.all(handles.map((handle) => handle.close().catch(() => undefined)));
+    await unlock();
     throw storeIoError(error, `creating the files of model ${manifest.root}`);
   }
 
@@ -167,7 +176,8 @@ export async function openPartialDownload(
       dirtyParts.clear();
       try {
         await Promise.all(parts.map((part) => handles[part]!.datasync()));
-        await writeAtomically(statePath, JSON.stringify({ version: 1, root: manifest.root, pieceCount: spans.length, verified: snapshot }));
+        // The data it names is already synced; a state lost or torn in a crash is ignored (refetch), never ahead.
+        await writeAtomically(statePath, JSON.stringify({ version: 1, root: manifest.root, pieceCount: spans.length, verified: snapshot }), { sync: false });
       } catch (error) {
         for (const part of parts) dirtyParts.add(part);
         throw storeIoError(error, `saving the progress of model ${manifest.root}`);
@@ -196,6 +206,7 @@ export async function openPartialDownload(
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
     await Promise.all(handles.map((handle) => handle.close().catch(() => undefined)));
+    await unlock();
   }
 
   return {
@@ -231,7 +242,9 @@ export async function openPartialDownload(
       }
       if (flushTimer) clearTimeout(flushTimer);
       flushTimer = undefined;
-      await flush();
+      // No state write here: once the files are synced they are either moved into the store or, when
+      // the check below fails, the state is written with the bad pieces cleared.
+      await flushChain;
       try {
         await Promise.all(handles.map((handle) => handle.sync()));
       } catch (error) {
@@ -243,7 +256,6 @@ export async function openPartialDownload(
       const hashedParts = new Set(
         prefixHashes.flatMap((prefix, part) => (!prefix.broken && (prefix.next >= spans.length || spans[prefix.next]!.part !== part) && prefix.hash.digest("hex") === manifest.parts[part]!.sha256 ? [part] : [])),
       );
-      console.log('HASHED_PARTS', hashedParts.size);
       await closeHandles();
       closed = true;
       const corrupt = await findCorruptPieces(filesDir, hashedParts);
@@ -297,6 +309,43 @@ export async function openPartialDownload(
       }
     }
     return corrupt;
+  }
+}
+
+/**
+ * One process per download: `lock` holds the owner's pid. A lock whose process is gone (a crash) is
+ * taken over; a live one means another process (a CLI fetch beside a running node) is at it.
+ */
+async function lockDownload(lockPath: string, root: string): Promise<() => Promise<void>> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await open(lockPath, "wx");
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        await rm(lockPath, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw storeIoError(error, `locking the download of model ${root}`);
+    }
+    const owner = Number((await readFile(lockPath, "utf8").catch(() => "")).trim());
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+      throw new ModelStoreError("MODEL_STORE_LOCKED", `Process ${owner} is already fetching model ${root} into this store; wait for it or stop it.`);
+    }
+    await rm(lockPath, { force: true });
+  }
+  throw new ModelStoreError("MODEL_STORE_LOCKED", `Could not lock the download of model ${root}; another process keeps taking it.`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -11,6 +11,8 @@ export type ModelStoreErrorCode =
   /** Not enough free space for the download, or the disk filled up while writing. */
   | "MODEL_STORE_DISK_FULL"
   | "MODEL_STORE_NOT_FOUND"
+  /** Another live process is fetching the same model into this store. */
+  | "MODEL_STORE_LOCKED"
   /** A piece or state file could not be read or written for another reason. */
   | "MODEL_STORE_IO";
 
@@ -32,15 +34,19 @@ export function storeIoError(error: unknown, what: string): ModelStoreError {
   return new ModelStoreError("MODEL_STORE_IO", `Could not finish ${what}: ${detail}.`, { cause: error });
 }
 
-/** Writes a small file whole or not at all: temp file, fsync, rename. */
-export async function writeAtomically(file: string, text: string): Promise<void> {
+/**
+ * Writes a small file whole or not at all: temp file, fsync, rename. `sync: false` skips the fsync for
+ * files whose loss after a crash only costs a refetch (a download's state and manifest): each fsync is
+ * tens of milliseconds on a busy disk.
+ */
+export async function writeAtomically(file: string, text: string, options: { sync?: boolean } = {}): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const temp = `${file}.tmp-${randomBytes(4).toString("hex")}`;
   try {
     const handle = await open(temp, "w");
     try {
       await handle.writeFile(text);
-      await handle.sync();
+      if (options.sync !== false) await handle.sync();
     } finally {
       await handle.close();
     }
