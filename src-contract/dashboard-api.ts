@@ -161,12 +161,34 @@ export const installedModelSchema = z.object({
   /** Where the model runs on this machine and why (e.g. "CPU: no GPU detected"). */
   fit: z.object({ gpuLayers: z.number().int().nonnegative(), onGpu: z.boolean(), note: z.string().max(300) }),
 });
+/** A model's root: the sha256 of its manifest, how models are named over the swarm (lowercase hex). */
+export const modelRootSchema = z.string().regex(/^[0-9a-f]{64}$/, "a model's root is 64 lowercase hexadecimal characters");
+export const modelDownloadStateSchema = z.enum(["fetching", "finished", "failed"]);
+export type ModelDownloadState = z.infer<typeof modelDownloadStateSchema>;
+/** One model fetched over the swarm (#9), as the node folds its progress events. */
+export const modelDownloadViewSchema = z.object({
+  root: modelRootSchema,
+  /** The GGUF's general.name or file name once known; the root's first 12 characters before that. */
+  name: z.string().max(256),
+  state: modelDownloadStateSchema,
+  receivedBytes: z.number().nonnegative(),
+  /** 0 until a peer has given the manifest. */
+  totalBytes: z.number().nonnegative(),
+  /** Sources pieces are coming from (peers and HTTP). */
+  peers: z.number().int().nonnegative(),
+  bytesPerSecond: z.number().nonnegative(),
+  /** Seconds left at the current rate; null while unknown (no manifest, no rate, or failed). */
+  etaSeconds: z.number().nonnegative().nullable(),
+  /** Why it failed, for the owner, with the error code in brackets; null unless failed. */
+  error: z.string().max(2000).nullable(),
+  /** Epoch ms. */
+  startedAt: z.number(),
+});
+export type ModelDownloadView = z.infer<typeof modelDownloadViewSchema>;
 export const modelsViewSchema = z.object({
   installed: z.array(installedModelSchema).max(256),
-  /** Downloads in progress (models over the swarm, #9): empty until that exists. */
-  downloads: z
-    .array(z.object({ name: z.string().max(200), receivedBytes: z.number().nonnegative(), totalBytes: z.number().nonnegative(), peers: z.number().int().nonnegative(), bytesPerSecond: z.number().nonnegative() }))
-    .max(64),
+  /** Models fetched over the swarm this session, newest first: running ones and the last finished or failed. */
+  downloads: z.array(modelDownloadViewSchema).max(64),
 });
 export type ModelsView = z.infer<typeof modelsViewSchema>;
 
@@ -223,6 +245,8 @@ export const dashboardCalls = {
   getReputation: { args: none, result: reputationViewSchema },
   listJobs: { args: z.object({ limit: z.number().int().min(1).max(500) }).strict(), result: z.object({ jobs: z.array(jobViewSchema).max(500) }) },
   getModels: { args: none, result: modelsViewSchema },
+  /** Starts fetching a model over the swarm by its root (a second call while it runs returns the same download). */
+  fetchModel: { args: z.object({ root: modelRootSchema }).strict(), result: modelDownloadViewSchema },
   getSettings: { args: none, result: settingsViewSchema },
   updateSettings: { args: settingsUpdateSchema, result: settingsViewSchema },
 } as const;
@@ -244,6 +268,8 @@ export const dashboardEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("status"), status: nodeStatusSchema }),
   z.object({ type: z.literal("telemetry"), point: telemetryPointSchema }),
   z.object({ type: z.literal("job"), job: jobViewSchema }),
+  /** A download's progress (at most every 500 ms per download), and at once when it finishes or fails. */
+  z.object({ type: z.literal("download"), download: modelDownloadViewSchema }),
 ]);
 export type DashboardEvent = z.infer<typeof dashboardEventSchema>;
 

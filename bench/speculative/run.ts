@@ -11,8 +11,10 @@
  *   acceptance (accepted / drafted), mean and last chosen k, and whether the answers were identical.
  * Last line: one JSON object; `speedup`, `acceptance`, `k` are the q8 pairing at `--headline-rtt` (5 ms).
  *
+ * One more row runs the q8 pairing at the headline round trip with k fixed (`--compare-fixed-k`, 8): what
+ * the adaptive choice is measured against.
  * Usage: npm run bench:speculative -- [--preset medium] [--tokens 256] [--rounds 7] [--rtts 0,5,20]
- *        [--pairings q8,wrong] [--fixed-k N] [--no-netns]
+ *        [--pairings q8,wrong] [--fixed-k N] [--compare-fixed-k 8] [--diagnose] [--no-netns]
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { once } from "node:events";
@@ -34,6 +36,8 @@ const { values: args } = parseArgs({
     pairings: { type: "string", default: "q8,wrong" },
     "headline-rtt": { type: "string", default: "5" },
     "fixed-k": { type: "string" },
+    // One more q8 row at the headline round trip with this k held fixed (0: none): what adaptation chose against.
+    "compare-fixed-k": { type: "string", default: "8" },
     "no-netns": { type: "boolean", default: false },
     diagnose: { type: "boolean", default: false },
   },
@@ -61,6 +65,7 @@ const rtts = args.rtts.split(",").map(Number);
 const pairings = args.pairings.split(",");
 const headlineRtt = Number(args["headline-rtt"]);
 const fixedDraftTokens = args["fixed-k"] === undefined ? undefined : Number(args["fixed-k"]);
+const compareFixedK = Number(args["compare-fixed-k"]);
 const prompts = [
   "The swarm answers questions about the weather and the network",
   "A node that drafts tokens for another node",
@@ -106,47 +111,47 @@ const verifier = startChild("verifier-process.ts", ["--model", target.path]);
 await nextJson(verifier);
 const results: Record<string, unknown>[] = [];
 try {
-  for (const pairing of pairings) {
+  const settings = pairings.flatMap((pairing) => rtts.map((rtt) => ({ pairing, rtt, fixed: fixedDraftTokens, label: pairing })));
+  if (compareFixedK > 0 && fixedDraftTokens === undefined && pairings.includes("q8")) settings.push({ pairing: "q8", rtt: headlineRtt, fixed: compareFixedK, label: `q8-k${compareFixedK}` });
+  for (const { pairing, rtt, fixed, label } of settings) {
     const draftFile = drafts[pairing];
     if (!draftFile) throw new Error(`unknown pairing ${pairing}: use q8 or wrong`);
-    for (const rtt of rtts) {
-      // A fresh draft node per round trip: once the verifier knows a draft's direct address (identify
-      // tells it), a dropped relay connection could be redialled around the relay.
-      const draft = startChild("draft-process.ts", ["--model", draftFile.path]);
+    // A fresh draft node per round trip: once the verifier knows a draft's direct address (identify
+    // tells it), a dropped relay connection could be redialled around the relay.
+    const draft = startChild("draft-process.ts", ["--model", draftFile.path]);
+    try {
+      const draftInfo = await nextJson<{ peerId: string; port: number; sha256: string }>(draft);
+      const relay = await startDelayRelay({ targetPort: draftInfo.port, oneWayMs: rtt / 2 });
       try {
-        const draftInfo = await nextJson<{ peerId: string; port: number; sha256: string }>(draft);
-        const relay = await startDelayRelay({ targetPort: draftInfo.port, oneWayMs: rtt / 2 });
-        try {
-          verifier.child.stdin.write(
-            `${JSON.stringify({
-              cmd: "measure",
-              draft: { peerId: draftInfo.peerId, address: `/ip4/127.0.0.1/tcp/${relay.port}/p2p/${draftInfo.peerId}`, sha256: draftInfo.sha256 },
-              prompts,
-              maxTokens,
-              rounds,
-              fixedDraftTokens,
-              diagnose: args.diagnose,
-            })}\n`,
-          );
-          const measured = await nextJson<Record<string, unknown> & { type: string; message?: string }>(verifier);
-          if (measured.type !== "result") throw new Error(`verifier failed: ${measured.message}`);
-          // The latency is only real if the draft was reached through the relay, never directly.
-          const connections = measured.connections as string[];
-          if (!connections.every((address) => address.includes(`/tcp/${relay.port}/`))) throw new Error(`the verifier reached the draft around the relay: ${connections.join(", ")}`);
-          const row = { pairing, rtt_ms: rtt, ...measured };
-          delete (row as Record<string, unknown>).type;
-          results.push(row);
-          const r = row as unknown as { pingMs: number; plainTokS: number; specTokS: number; speedup: number; acceptance: number; meanK: number; lastK: number; sameOutput: number; draftFailures: number };
-          log(
-            `${pairing.padEnd(5)} rtt ${String(rtt).padStart(2)} ms (ping ${r.pingMs.toFixed(1)} ms): plain ${r.plainTokS.toFixed(1)} tok/s, speculative ${r.specTokS.toFixed(1)} tok/s, ` +
-              `speedup ${r.speedup.toFixed(2)}, acceptance ${r.acceptance.toFixed(2)}, mean k ${r.meanK.toFixed(1)}, last k ${r.lastK}, same answers ${(r.sameOutput * 100).toFixed(0)}%, draft failures ${r.draftFailures}`,
-          );
-        } finally {
-          await relay.close();
-        }
+        verifier.child.stdin.write(
+          `${JSON.stringify({
+            cmd: "measure",
+            draft: { peerId: draftInfo.peerId, address: `/ip4/127.0.0.1/tcp/${relay.port}/p2p/${draftInfo.peerId}`, sha256: draftInfo.sha256 },
+            prompts,
+            maxTokens,
+            rounds,
+            fixedDraftTokens: fixed,
+            diagnose: args.diagnose,
+          })}\n`,
+        );
+        const measured = await nextJson<Record<string, unknown> & { type: string; message?: string }>(verifier);
+        if (measured.type !== "result") throw new Error(`verifier failed: ${measured.message}`);
+        // The latency is only real if the draft was reached through the relay, never directly.
+        const connections = measured.connections as string[];
+        if (!connections.every((address) => address.includes(`/tcp/${relay.port}/`))) throw new Error(`the verifier reached the draft around the relay: ${connections.join(", ")}`);
+        const row = { pairing: label, rtt_ms: rtt, ...measured };
+        delete (row as Record<string, unknown>).type;
+        results.push(row);
+        const r = row as unknown as { pingMs: number; plainTokS: number; specTokS: number; speedup: number; acceptance: number; meanK: number; lastK: number; sameOutput: number; draftFailures: number };
+        log(
+          `${label.padEnd(6)} rtt ${String(rtt).padStart(2)} ms (ping ${r.pingMs.toFixed(1)} ms): plain ${r.plainTokS.toFixed(1)} tok/s, speculative ${r.specTokS.toFixed(1)} tok/s, ` +
+            `speedup ${r.speedup.toFixed(2)}, acceptance ${r.acceptance.toFixed(2)}, mean k ${r.meanK.toFixed(1)}, last k ${r.lastK}, same answers ${(r.sameOutput * 100).toFixed(0)}%, draft failures ${r.draftFailures}`,
+        );
       } finally {
-        await stopChild(draft);
+        await relay.close();
       }
+    } finally {
+      await stopChild(draft);
     }
   }
 } finally {
@@ -162,6 +167,8 @@ console.log(
     acceptance: pick(headline, "acceptance"),
     k: pick(headline, "meanK"),
     rtt_ms: headline?.rtt_ms ?? null,
+    speedup_fixed_k: pick(results.find((r) => r.pairing === `q8-k${compareFixedK}`), "speedup"),
+    fixed_k: compareFixedK > 0 ? compareFixedK : null,
     preset,
     tokens: maxTokens,
     netns: process.env[NETNS_MARK] === "1",

@@ -38,6 +38,7 @@ function fakeHandlers(calls: { name: string; args: unknown }[]): DashboardHandle
     getReputation: refuse("getReputation"),
     listJobs: refuse("listJobs"),
     getModels: refuse("getModels"),
+    fetchModel: refuse("fetchModel"),
     getSettings: refuse("getSettings"),
     updateSettings: refuse("updateSettings"),
   };

@@ -185,6 +185,8 @@ export function streamSpeculativeGeneration(
     try {
       await sequence.clearHistory();
       if (!finished) {
+        // The draft evaluates the prompt while the verifier does: the first proposal then starts at once.
+        draft?.sync?.(context);
         // The prompt minus its last token goes in without outputs; the last one is the first "pending" token.
         const head = context.slice(0, -1).map((t) => asToken(t));
         let pending = (await evaluateBatch([...head, [asToken(context.at(-1)!), greedyNext]], "the prompt"))[0]!;

@@ -61,8 +61,8 @@ export interface DraftLengthController {
 
 export const DEFAULT_DRAFT_LENGTH: Required<Omit<DraftLengthOptions, "fixedDraftTokens" | "verifyCostRatios">> = {
   maxDraftTokens: 12,
-  probeAfterPlainTokens: 64,
-  probeDraftTokens: 3,
+  probeAfterPlainTokens: 128,
+  probeDraftTokens: 2,
   decay: 0.25,
   // Drafts are the same weights quantized, or a smaller model trained alike: they agree most of the time.
   priorAcceptance: 0.85,

@@ -44,7 +44,7 @@ export interface DashboardServiceOptions {
 /** The node's side of the dashboard contract: the handlers the IPC relay and the HTTP bridge both call. */
 export interface DashboardService {
   readonly handlers: DashboardHandlers;
-  /** Live events (status changes, telemetry samples, jobs). */
+  /** Live events (status changes, telemetry samples, jobs, model downloads). */
   subscribe(listener: (event: DashboardEvent) => void): () => void;
   close(): void;
 }
@@ -212,8 +212,18 @@ export async function createDashboardService(options: DashboardServiceOptions): 
         serving: true,
         fit: fitOf(node),
       })),
-      downloads: [],
+      downloads: node.downloads.list(),
     }),
+    async fetchModel({ root }) {
+      const held = node.models.held().find((model) => model.manifest.root === root);
+      if (held) {
+        const name = held.manifest.metadata.name ?? held.manifest.parts[0]?.fileName ?? root.slice(0, 12);
+        throw new DashboardCallError("ALREADY_HELD", `This node already holds model ${root.slice(0, 12)}… (${name}) and seeds it to the swarm; there is nothing to fetch.`);
+      }
+      // Workers that advertise a model are the likeliest seeders (every served model is seeded); the DHT finds the rest.
+      const peers = [...new Set(node.adverts.freshAdverts().filter((advert) => advert.models.length > 0).map((advert) => advert.peerId))].filter((peer) => peer !== node.peerId);
+      return node.downloads.start(root, { peers });
+    },
     getSettings: async () => settings(),
     async updateSettings(update: SettingsUpdate) {
       if (update.startAtLogin !== undefined) {
@@ -235,7 +245,7 @@ export async function createDashboardService(options: DashboardServiceOptions): 
     },
   };
 
-  // Live events: status on anything that changes it (coalesced), telemetry per sample, jobs as they move.
+  // Live events: status on anything that changes it (coalesced), telemetry per sample, jobs and downloads as they move.
   let statusTimer: NodeJS.Timeout | undefined;
   const scheduleStatus = () => {
     if (statusTimer || listeners.size === 0) return;
@@ -253,6 +263,11 @@ export async function createDashboardService(options: DashboardServiceOptions): 
   };
   const offNode = node.onEvent((event: NodeEvent) => {
     if (event.type === "decision") decisionAt = Date.now();
+    if (event.type === "model-download") {
+      // Downloads have their own event (already coalesced per download); they do not change the status.
+      emit({ type: "download", download: event.download });
+      return;
+    }
     if (event.type === "job-started") {
       upsertJob({
         jobId: event.jobId,

@@ -29,7 +29,8 @@ export interface NodeModelsOptions {
 
 export type ModelFetchEvent =
   | PieceFetchEvent
-  | { type: "manifest"; root: string; from: string; totalBytes: number; missingBytes: number }
+  /** `name`: the GGUF's own name, else its first file's, so a download is named from its start. */
+  | { type: "manifest"; root: string; name: string; from: string; totalBytes: number; missingBytes: number }
   /** No source could give the rest for now; asking again after `retryInMs`. */
   | { type: "waiting"; missingPieces: number; retryInMs: number }
   | { type: "finished"; root: string; paths: readonly string[] }
@@ -134,7 +135,8 @@ export async function startNodeModels(options: NodeModelsOptions): Promise<NodeM
     const lookupMs = fetchOptions.findProvidersMs ?? (peers.size > 0 ? 1_000 : 5_000);
     const lookup = AbortSignal.any([signal, AbortSignal.timeout(lookupMs)]);
     // A node that just joined may not know DHT peers yet: look again until one provider shows up.
-    for (let attempt = 0; peers.size === 0 && !lookup.aborted && attempt < 50; attempt++) {
+    // Named peers may not hold the model (adverts name every seeder of anything): ask the DHT once anyway.
+    for (let attempt = 0; (attempt === 0 ? peers.size < maxPeers : peers.size === 0) && !lookup.aborted && attempt < 50; attempt++) {
       try {
         for await (const provider of libp2p.contentRouting.findProviders(cid, { signal: lookup })) {
           const id = provider.id.toString();
@@ -218,7 +220,7 @@ export async function startNodeModels(options: NodeModelsOptions): Promise<NodeM
       await Promise.all(sources.map((source) => source.close()));
       throw error;
     });
-    emit({ type: "manifest", root, from: manifestFrom, totalBytes: download.totalBytes, missingBytes: download.totalBytes - download.verifiedBytes() });
+    emit({ type: "manifest", root, name: manifest.metadata.name ?? manifest.parts[0]!.fileName, from: manifestFrom, totalBytes: download.totalBytes, missingBytes: download.totalBytes - download.verifiedBytes() });
     try {
       for (let round = 0; ; round++) {
         const others = await openSessions(download.spans);

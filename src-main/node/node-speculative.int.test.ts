@@ -102,6 +102,22 @@ describe("a node serving a job with a paired draft node", () => {
     }
   });
 
+  it("a paused draft node drafts for no one, and the job is answered alone", async () => {
+    draftSide.setAdmission({ accepting: false, maxActiveJobs: 1, reason: "a game is running" });
+    draftSide.abortRunning("a game is running");
+    try {
+      const before = events.length;
+      const served = verifierSide.wrap(target);
+      const result = await served.generateText({ prompt, maxTokens });
+      expect(result.tokens).toEqual(plainAnswer);
+      // The pooled stream's session was ended by the abort: the job drops the draft (or never leases one).
+      const event = events.at(-1);
+      expect(events.length === before || event!.stats.draftFailures === 1).toBe(true);
+    } finally {
+      draftSide.setAdmission({ accepting: true, maxActiveJobs: 2 });
+    }
+  });
+
   it("still answers, alone, once the draft node is gone", async () => {
     await draftSide.stop();
     await draftNode.stop();

@@ -50,6 +50,10 @@ export interface NodeSpeculation {
   wrap(model: LoadedModel): LoadedModel;
   /** Draft sessions being served for other nodes. */
   draftSessions(): number;
+  /** The policy's admission for every model speculation loaded (verifiers and drafts): a paused node drafts for no one. */
+  setAdmission(admission: { accepting: boolean; maxActiveJobs: number; reason?: string }): void;
+  /** Ends speculative jobs and draft sessions (a game started). */
+  abortRunning(reason: string): void;
   stop(): Promise<void>;
 }
 
@@ -182,6 +186,12 @@ export async function startNodeSpeculation(deps: NodeSpeculationDeps): Promise<N
     return {
       wrap,
       draftSessions: () => draftHandler?.sessions() ?? 0,
+      setAdmission(admission) {
+        for (const model of loaded) model.setAdmission(admission);
+      },
+      abortRunning(reason) {
+        for (const model of loaded) model.abortRunning(reason);
+      },
       async stop() {
         for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => logger.warn({ err: error }, "stopping speculation"));
         await Promise.all(loaded.map((model) => model.close()));

@@ -20,7 +20,8 @@ export interface DashboardStores {
   connection: StoreApi<ConnectionStoreState>;
   /**
    * Subscribes to the node's events and loads what they keep current (status, telemetry, jobs); reloads
-   * those after the event connection comes back, since events sent meanwhile are lost. Returns stop().
+   * those (and the models, once loaded) after the event connection comes back, since events sent
+   * meanwhile are lost. Returns stop().
    */
   start(): () => void;
   /** Routes one event to its store (exposed for tests). */
@@ -50,6 +51,7 @@ export function createDashboardStores(api: DashboardApi, options: DashboardStore
     if (event.type === "status") stores.status.getState().receive(event.status);
     else if (event.type === "telemetry") stores.telemetry.getState().append(event.point);
     else if (event.type === "job") stores.jobs.getState().upsert(event.job);
+    else if (event.type === "download") stores.models.getState().receiveDownload(event.download);
   }
 
   const loadLive = () => Promise.all([stores.status.getState().load(), stores.telemetry.getState().load(), stores.jobs.getState().load()]);
@@ -58,7 +60,11 @@ export function createDashboardStores(api: DashboardApi, options: DashboardStore
     const unsubscribe = api.subscribe(dispatch);
     let previous = stores.connection.getState().state;
     const offConnection = stores.connection.subscribe(({ state }) => {
-      if (state === "open" && previous === "reconnecting") void loadLive();
+      if (state === "open" && previous === "reconnecting") {
+        void loadLive();
+        // Download events sent while the connection was down are lost too; the list is loaded by its page.
+        if (stores.models.getState().loaded) void stores.models.getState().load();
+      }
       previous = state;
     });
     // A saved mode change shows on the Overview at once, not at the node's next status event.

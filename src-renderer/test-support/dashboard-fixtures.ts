@@ -9,6 +9,8 @@ export const FIXTURE_NOW = Date.UTC(2025, 5, 14, 18, 0, 0);
 
 export const LLAMA_SHA256 = "9b1c3f0e6a4d2c8b7e5f1a3d9c0b2e4f6a8d1c3e5b7f9a0c2e4d6b8f1a3c5e7d";
 export const QWEN_SHA256 = "1f2e3d4c5b6a79880716253443526170f1e2d3c4b5a6978877665544332211a0";
+/** A model root (the sha256 of its manifest), how models are fetched over the swarm. */
+export const MISTRAL_ROOT = "5d0c7e2a9b14f3c68e21a7d4b05f9c3e6a18d27b4c90e5f3a6b2d81c7e4f0a95";
 export const GPU_NAME = "NVIDIA GeForce RTX 4080 SUPER";
 const GIB = 1024 ** 3;
 /** 16376 MiB, what nvidia-smi reports as memory.total for this card. */
@@ -141,7 +143,20 @@ export function fixtureModels(): ModelsView {
         fit: { gpuLayers: 29, onGpu: true, note: "Fits on the GPU; not served (not in this node's model list)" },
       },
     ],
-    downloads: [{ name: "Mistral-7B-Instruct-v0.3", receivedBytes: 1_610_612_736, totalBytes: 4_368_439_296, peers: 3, bytesPerSecond: 12_582_912 }],
+    downloads: [
+      {
+        root: MISTRAL_ROOT,
+        name: "Mistral-7B-Instruct-v0.3",
+        state: "fetching",
+        receivedBytes: 1_610_612_736,
+        totalBytes: 4_368_439_296,
+        peers: 3,
+        bytesPerSecond: 12_582_912,
+        etaSeconds: 220,
+        error: null,
+        startedAt: FIXTURE_NOW - 128_000,
+      },
+    ],
   };
 }
 

@@ -68,6 +68,14 @@ export function createFakeDashboardApi(options: FakeDashboardOptions = {}): Fake
     getReputation: async () => data.reputation,
     listJobs: async ({ limit }) => ({ jobs: data.jobs.slice(0, limit) }),
     getModels: async () => data.models,
+    // Starts a download the test then moves with `emit({type: "download", …})`.
+    async fetchModel({ root }) {
+      const running = data.models.downloads.find((d) => d.root === root && d.state === "fetching");
+      if (running) return running;
+      const download = { root, name: root.slice(0, 12), state: "fetching" as const, receivedBytes: 0, totalBytes: 0, peers: 0, bytesPerSecond: 0, etaSeconds: null, error: null, startedAt: FIXTURE_NOW };
+      data.models = { ...data.models, downloads: [download, ...data.models.downloads.filter((d) => d.root !== root)] };
+      return download;
+    },
     getSettings: async () => data.settings,
     async updateSettings(update) {
       if (update.startAtLogin !== undefined && data.settings.startAtLogin === null) {

@@ -1,6 +1,8 @@
 import { formatBytes, formatNumber, shortHash } from "../../components/format.js";
 import { DomainPage } from "../../components/load-gate.js";
 import { useDomain } from "../../stores/stores-context.js";
+import { DownloadItem } from "./download-item.js";
+import { FetchModelForm } from "./fetch-model-form.js";
 
 export function ModelsPage() {
   return (
@@ -62,24 +64,14 @@ function ModelsContent() {
       </section>
       <section className="card" aria-labelledby="models-downloads">
         <h2 id="models-downloads">Downloads</h2>
+        <FetchModelForm />
         {models.downloads.length === 0 ? (
           <p className="muted">No downloads in progress.</p>
         ) : (
           <ul className="plain-list downloads">
-            {models.downloads.map((download) => {
-              const percent = download.totalBytes > 0 ? Math.min(100, (download.receivedBytes / download.totalBytes) * 100) : 0;
-              return (
-                <li key={download.name} className="download">
-                  <div className="download__head">
-                    <strong>{download.name}</strong>
-                    <span className="muted">
-                      {formatBytes(download.receivedBytes)} of {formatBytes(download.totalBytes)} · {formatBytes(download.bytesPerSecond)}/s from {download.peers} {download.peers === 1 ? "peer" : "peers"}
-                    </span>
-                  </div>
-                  <progress max={100} value={percent} aria-label={`Download of ${download.name}`} aria-valuetext={`${formatNumber(percent)}%`} />
-                </li>
-              );
-            })}
+            {models.downloads.map((download) => (
+              <DownloadItem key={download.root} download={download} />
+            ))}
           </ul>
         )}
       </section>
