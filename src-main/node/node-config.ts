@@ -5,6 +5,7 @@ import { PRESET_NAMES, QUANTIZATIONS } from "../models/index.js";
 import { DEFAULT_LISTEN } from "../swarm/index.js";
 import { RECORDED_GPU_NAMES, type RecordedGpuName } from "../hardware/index.js";
 import { apiKeyConfigSchema, DEFAULT_OPENAI_PORT } from "../api/index.js";
+import { speculationConfigSchema } from "./node-speculative.js";
 
 /** A model this node serves: a GGUF file, or a generated preset (demo and test swarms). */
 export const servedModelSchema = z
@@ -45,6 +46,8 @@ export const nodeConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Speculative decoding: draft for other nodes' verifiers, and verify served targets with a paired draft. */
+    speculation: speculationConfigSchema.prefault({}),
     /** Sharing held models' pieces with peers that fetch them: the owner's upstream is precious. */
     uploads: z
       .object({

@@ -142,16 +142,23 @@ export async function startNodeSpeculation(deps: NodeSpeculationDeps): Promise<N
           result,
           async *[Symbol.asyncIterator]() {
             const lease = await leaseDraft(model.info.sha256, entry, request.signal);
-            const speculative = lease ? verifier.generate(request, { draft: lease }) : undefined;
-            const stream = speculative ?? model.generate(request);
-            stream.result.then(settle.resolve, settle.reject);
             try {
+              let speculative;
+              let stream: GenerationStream;
+              try {
+                speculative = lease ? verifier.generate(request, { draft: lease }) : undefined;
+                stream = speculative ?? model.generate(request);
+              } catch (error) {
+                settle.reject(error); // a bad request is refused before any token, as on the plain path
+                throw error;
+              }
+              stream.result.then(settle.resolve, settle.reject);
               yield* stream;
+              if (lease && speculative) deps.onSpeculation?.({ modelSha256: model.info.sha256, draftPeerId: lease.peerId, stats: speculative.stats() });
             } finally {
               if (lease) {
                 if (!lease.usable()) failedUntil.set(lease.peerId, Date.now() + FAILED_DRAFT_BACKOFF_MS);
                 lease.release();
-                if (speculative) deps.onSpeculation?.({ modelSha256: model.info.sha256, draftPeerId: lease.peerId, stats: speculative.stats() });
               }
             }
           },

@@ -27,6 +27,7 @@ import type { NodePaths } from "./node-paths.js";
 import { startNodeEarnings, type NodeEarnings } from "./node-earnings.js";
 import { startNodeTrust, type NodeTrust } from "./node-trust.js";
 import { startNodeModels, type NodeModels } from "./node-models.js";
+import { startNodeSpeculation, type NodeSpeculation } from "./node-speculative.js";
 import { createModelDownloads, type ModelDownloads, type ModelDownloadView } from "./model-downloads.js";
 
 export interface ServedModel {
@@ -121,6 +122,8 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
     const store = createJsonFileStore({ dir: path.join(deps.paths.dataDir, "calibration") });
     const served: ServedModel[] = [];
     const servedFiles: string[] = [];
+    // Started once the swarm is up; the policy's admission reaches it from then on.
+    let speculation: NodeSpeculation | undefined;
     for (const modelConfig of config.serve) {
       const file = modelConfig.path ?? (await ensureSyntheticModel({ preset: modelConfig.preset!, seed: modelConfig.seed, quantization: modelConfig.quantization, peaky: true })).path;
       servedFiles.push(file);
@@ -168,8 +171,14 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
         // llama.cpp does not report per-process VRAM; 0 tells the policy to leave VRAM to the load-time fit.
         ourVramBytes: () => 0,
         target: {
-          setAdmission: (admission) => served.forEach((s) => s.model.setAdmission(admission)),
-          abortRunning: (reason) => served.forEach((s) => s.model.abortRunning(reason)),
+          setAdmission: (admission) => {
+            served.forEach((s) => s.model.setAdmission(admission));
+            speculation?.setAdmission(admission);
+          },
+          abortRunning: (reason) => {
+            served.forEach((s) => s.model.abortRunning(reason));
+            speculation?.abortRunning(reason);
+          },
         },
         clock: systemClock,
         // The policy polls in the background: its timers alone never keep the process alive.
@@ -208,9 +217,24 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
     const bySha = new Map(served.map((s) => [s.model.info.sha256, s.model]));
     let jobHandler: JobHandler | undefined;
     const adverts = createAdvertService(swarm.libp2p, privateKey, { logger, initialState: advertState() });
+    const nodeSpeculation = await startNodeSpeculation({
+      config: config.speculation,
+      libp2p: swarm.libp2p,
+      selfPeerId: swarm.peerId,
+      served: served.map((s) => ({ model: s.model, tokensPerSecond: s.tokensPerSecond })),
+      candidates: adverts,
+      latency: createLatencyProbe(swarm.libp2p),
+      logger,
+    });
+    speculation = nodeSpeculation;
+    cleanups.push(() => nodeSpeculation.stop());
+    const decision = policy?.decision();
+    if (decision) nodeSpeculation.setAdmission({ accepting: decision.contribute, maxActiveJobs: decision.maxConcurrentJobs });
+    // Jobs for a target configured in `speculation.verify` are decoded with a paired draft; others as loaded.
+    const jobModels = new Map(served.map((s) => [s.model.info.sha256, nodeSpeculation.wrap(s.model)]));
     if (served.length > 0) {
       jobHandler = await registerJobHandler(swarm.libp2p, {
-        resolveModel: (sha256) => bySha.get(sha256),
+        resolveModel: (sha256) => jobModels.get(sha256),
         logger,
         onJobStarted: (job) => emit({ type: "job-started", ...job }),
         onJobFinished: (outcome) => {

@@ -120,6 +120,7 @@ export function createDraftClient(node: SwarmLibp2p, options: DraftClientOptions
     link.sent = [...context];
     const deadlineMs = config.proposalDeadlineMs + frame.append.length * config.perSentTokenMs;
     const written = link.frames.writeFrame(frame, { deadlineMs, signal });
+    written.catch(() => undefined); // awaited in turn below; a failure must not surface as unhandled first
     const answer = link.reading.then(async (): Promise<DraftProposal> => {
       await written;
       const reply = await link.frames.readFrame(draftAnswerSchema, { deadlineMs, signal });
