@@ -3,7 +3,8 @@ import { asToken, asTokens } from "./llama-tokens.js";
 import type { Logger } from "../common/index.js";
 import { abortError, EngineError } from "./engine-errors.js";
 import { streamGeneration, type GenerationResult, type GenerationStream, type SamplingOptions } from "./generation.js";
-import { JobSlots, type JobSlotStats } from "./job-slots.js";
+import type { JobSlotStats } from "./job-slots.js";
+import { createSequencePool } from "./sequence-pool.js";
 import type { LoadModeReport } from "./load-mode.js";
 import type { ModelInfo } from "./model-info.js";
 import { scoreClaimedTokens, type ScoreRequest, type ScoreResult } from "./teacher-forced-scoring.js";
@@ -64,11 +65,8 @@ export interface LoadedModelParts {
 
 export function createLoadedModel(parts: LoadedModelParts): LoadedModel {
   const { model, context, info, logger } = parts;
-  const sequences: LlamaContextSequence[] = [];
-  for (let i = 0; i < context.totalSequences; i++) sequences.push(context.getSequence());
-  const slots = new JobSlots(sequences.length, parts.maxQueuedJobs);
+  const pool = createSequencePool(context, { modelName: info.name, maxQueuedJobs: parts.maxQueuedJobs });
   const contextSize = context.contextSize;
-  const running = new Set<AbortController>();
   let closed = false;
 
   const tokenizePrompt = (text: string) => {
@@ -90,34 +88,6 @@ export function createLoadedModel(parts: LoadedModelParts): LoadedModel {
         `${what} is ${tokenCount} tokens but this model's context holds ${contextSize}; shorten it or load the model with a larger context.`,
       );
     }
-  }
-
-  /**
-   * Takes a free sequence for one job; returns it to the pool and frees the slot when done. The job's
-   * signal fires when its caller aborts or when the node preempts running work.
-   */
-  async function withSequence(callerSignal: AbortSignal | undefined): Promise<{ sequence: LlamaContextSequence; signal: AbortSignal; done: () => void }> {
-    if (closed) throw new EngineError("ENGINE_CLOSED", `Model ${info.name} was closed; load it again.`);
-    const releaseSlot = await slots.acquire(callerSignal);
-    const sequence = sequences.pop();
-    if (!sequence) {
-      releaseSlot();
-      throw new Error("job slot granted without a free sequence (slots and sequences out of step)");
-    }
-    const preemption = new AbortController();
-    running.add(preemption);
-    let done = false;
-    return {
-      sequence,
-      signal: callerSignal ? AbortSignal.any([callerSignal, preemption.signal]) : preemption.signal,
-      done: () => {
-        if (done) return;
-        done = true;
-        running.delete(preemption);
-        sequences.push(sequence);
-        releaseSlot();
-      },
-    };
   }
 
   function generate(request: GenerateRequest): GenerationStream {
@@ -144,7 +114,7 @@ export function createLoadedModel(parts: LoadedModelParts): LoadedModel {
         started = true;
         let job: { sequence: LlamaContextSequence; signal: AbortSignal; done: () => void };
         try {
-          job = await withSequence(request.signal);
+          job = await pool.take(request.signal);
         } catch (error) {
           settle.reject(error);
           throw error;
@@ -186,7 +156,7 @@ export function createLoadedModel(parts: LoadedModelParts): LoadedModel {
       checkTokens(request.promptTokens, "The prompt");
       checkTokens(request.claimedTokens, "The claimed answer");
       checkFits(request.promptTokens.length + request.claimedTokens.length, "The prompt plus the claimed answer");
-      const { sequence, signal, done } = await withSequence(request.signal);
+      const { sequence, signal, done } = await pool.take(request.signal);
       try {
         await sequence.clearHistory();
         if (signal.aborted) throw abortError(signal);
@@ -195,17 +165,13 @@ export function createLoadedModel(parts: LoadedModelParts): LoadedModel {
         done();
       }
     },
-    stats: () => slots.stats(),
-    setAdmission(admission) {
-      slots.setAdmission({ accepting: admission.accepting, maxActive: admission.maxActiveJobs, reason: admission.reason });
-    },
-    abortRunning(reason) {
-      for (const job of running) job.abort(new EngineError("ENGINE_PREEMPTED", `This node stopped the job: ${reason}. Resume it on another worker.`));
-    },
+    stats: () => pool.stats(),
+    setAdmission: (admission) => pool.setAdmission(admission),
+    abortRunning: (reason) => pool.abortRunning(reason),
     async close() {
       if (closed) return;
       closed = true;
-      slots.close();
+      pool.close();
       await context.dispose();
       await model.dispose();
       parts.onClose();

@@ -2,7 +2,8 @@ import type { LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import { createSilentLogger, type Logger } from "../common/index.js";
 import { EngineError } from "./engine-errors.js";
 import { streamGeneration } from "./generation.js";
-import { JobSlots, type JobSlotStats } from "./job-slots.js";
+import type { JobSlotStats } from "./job-slots.js";
+import { createSequencePool } from "./sequence-pool.js";
 import { getLlamaRuntime } from "./llama-runtime.js";
 import { asToken, asTokens } from "./llama-tokens.js";
 import type { GenerateRequest } from "./loaded-model.js";
@@ -93,9 +94,7 @@ export async function loadSpeculativeModel(path: string, options: SpeculativeMod
     threads: options.threads,
     flashAttention: false, // as the engine: every node computes the same numerics
   });
-  const sequences: LlamaContextSequence[] = [];
-  for (let i = 0; i < context.totalSequences; i++) sequences.push(context.getSequence());
-  const slots = new JobSlots(sequences.length, options.maxQueued ?? 16);
+  const pool = createSequencePool(context, { modelName: info.name, maxQueuedJobs: options.maxQueued ?? 16 });
   let closed = false;
   // Measured on the first job that speculates (~1 s on the medium preset), then kept for the model's life.
   let verifyCostRatios: Promise<number[]> | undefined;
@@ -105,32 +104,6 @@ export async function loadSpeculativeModel(path: string, options: SpeculativeMod
     if (model.tokens.bos !== null && model.tokens.shouldPrependBosToken) tokens.unshift(model.tokens.bos);
     return tokens as number[];
   };
-
-  const running = new Set<AbortController>();
-
-  async function takeSequence(callerSignal: AbortSignal | undefined): Promise<{ sequence: LlamaContextSequence; signal: AbortSignal; done: () => void }> {
-    if (closed) throw new EngineError("ENGINE_CLOSED", `Model ${info.name} was closed; load it again.`);
-    const releaseSlot = await slots.acquire(callerSignal);
-    const sequence = sequences.pop();
-    if (!sequence) {
-      releaseSlot();
-      throw new Error("slot granted without a free sequence");
-    }
-    const preemption = new AbortController();
-    running.add(preemption);
-    let done = false;
-    return {
-      sequence,
-      signal: callerSignal ? AbortSignal.any([callerSignal, preemption.signal]) : preemption.signal,
-      done: () => {
-        if (done) return;
-        done = true;
-        running.delete(preemption);
-        sequences.push(sequence);
-        releaseSlot();
-      },
-    };
-  }
 
   function checkRequest(request: GenerateRequest): { promptTokens: number[]; resumeTokens: number[] } {
     const promptTokens = typeof request.prompt === "string" ? tokenizePrompt(request.prompt) : [...request.prompt.tokens];
@@ -162,7 +135,7 @@ export async function loadSpeculativeModel(path: string, options: SpeculativeMod
         started = true;
         let job: { sequence: LlamaContextSequence; signal: AbortSignal; done: () => void };
         try {
-          job = await takeSequence(request.signal);
+          job = await pool.take(request.signal);
         } catch (error) {
           settle.reject(error);
           throw error;
@@ -204,7 +177,7 @@ export async function loadSpeculativeModel(path: string, options: SpeculativeMod
     isEndOfGenerationToken: (token) => Number.isInteger(token) && token >= 0 && token < info.vocabularySize && model.isEogToken(asToken(token)),
     generate,
     async openDraftSession(request = {}) {
-      const { sequence, signal, done } = await takeSequence(request.signal);
+      const { sequence, signal, done } = await pool.take(request.signal);
       try {
         await sequence.clearHistory();
       } catch (error) {
@@ -213,17 +186,13 @@ export async function loadSpeculativeModel(path: string, options: SpeculativeMod
       }
       return createDraftSession(model, sequence, { runAhead: request.runAhead, signal, logger }, done);
     },
-    stats: () => slots.stats(),
-    setAdmission(admission) {
-      slots.setAdmission({ accepting: admission.accepting, maxActive: admission.maxActiveJobs, reason: admission.reason });
-    },
-    abortRunning(reason) {
-      for (const job of running) job.abort(new EngineError("ENGINE_PREEMPTED", `This node stopped the job: ${reason}. Resume it on another worker.`));
-    },
+    stats: () => pool.stats(),
+    setAdmission: (admission) => pool.setAdmission(admission),
+    abortRunning: (reason) => pool.abortRunning(reason),
     async close() {
       if (closed) return;
       closed = true;
-      slots.close();
+      pool.close();
       await context.dispose();
       await model.dispose();
     },
