@@ -123,7 +123,7 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
     const served: ServedModel[] = [];
     const servedFiles: string[] = [];
     // Started once the swarm is up; the policy's admission reaches it from then on.
-    let speculation: NodeSpeculation | undefined;
+    const speculation: { current?: NodeSpeculation } = {};
     for (const modelConfig of config.serve) {
       const file = modelConfig.path ?? (await ensureSyntheticModel({ preset: modelConfig.preset!, seed: modelConfig.seed, quantization: modelConfig.quantization, peaky: true })).path;
       servedFiles.push(file);
@@ -173,11 +173,11 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
         target: {
           setAdmission: (admission) => {
             served.forEach((s) => s.model.setAdmission(admission));
-            speculation?.setAdmission(admission);
+            speculation.current?.setAdmission(admission);
           },
           abortRunning: (reason) => {
             served.forEach((s) => s.model.abortRunning(reason));
-            speculation?.abortRunning(reason);
+            speculation.current?.abortRunning(reason);
           },
         },
         clock: systemClock,
@@ -226,7 +226,7 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       latency: createLatencyProbe(swarm.libp2p),
       logger,
     });
-    speculation = nodeSpeculation;
+    speculation.current = nodeSpeculation;
     cleanups.push(() => nodeSpeculation.stop());
     const decision = policy?.decision();
     if (decision) nodeSpeculation.setAdmission({ accepting: decision.contribute, maxActiveJobs: decision.maxConcurrentJobs });
