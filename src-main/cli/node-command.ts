@@ -300,6 +300,12 @@ function describeEvent(event: NodeEvent): string {
       return `policy: ${event.decision.reason}`;
     case "peer":
       return `peer ${event.peerId.slice(-8)} ${event.connected ? "connected" : "disconnected"}`;
+    case "speculation": {
+      const st = event.stats;
+      return event.draftPeerId
+        ? `speculation: draft ${event.draftPeerId.slice(-8)} proposed ${st.draftedTokens} tokens, ${st.acceptedTokens} accepted in ${st.rounds} rounds`
+        : `speculation: no draft near enough; decoded alone`;
+    }
     case "model-download": {
       const d = event.download;
       const done = d.totalBytes > 0 ? ` ${((100 * d.receivedBytes) / d.totalBytes).toFixed(0)}%` : "";

@@ -2,7 +2,7 @@ import path from "node:path";
 import { readFile } from "node:fs/promises";
 import type { PrivateKey } from "@libp2p/interface";
 import { backgroundTimers, createSilentLogger, systemClock, type Logger } from "../common/index.js";
-import { createEngine, type Engine, type LoadedModel } from "../engine/index.js";
+import { createEngine, type Engine, type LoadedModel, type SpeculationStats } from "../engine/index.js";
 import { createHardwareProbe, createJsonFileStore, createRecordedGpuReplay, createRealCommandRunner, ensureNodeCalibration, type GpuInventory, type HardwareProbe } from "../hardware/index.js";
 import { createModelStore, ensureSyntheticModel } from "../models/index.js";
 import { createHeadlessIdleSource, createPolicyController, type ContributionDecision, type IdleSource, type PolicyController } from "../policy/index.js";
@@ -42,7 +42,9 @@ export type NodeEvent =
   | { type: "job"; outcome: JobOutcome }
   | { type: "decision"; decision: ContributionDecision }
   | { type: "peer"; peerId: string; connected: boolean }
-  | { type: "model-download"; download: ModelDownloadView };
+  | { type: "model-download"; download: ModelDownloadView }
+  /** A job for a target in `speculation.verify` ended: which draft helped (none: decoded alone) and how. */
+  | { type: "speculation"; modelSha256: string; draftPeerId: string | undefined; stats: SpeculationStats };
 
 export interface NodeStatus {
   peerId: string;
@@ -225,6 +227,7 @@ export async function startNode(config: NodeConfig, deps: StartNodeDeps): Promis
       candidates: adverts,
       latency: createLatencyProbe(swarm.libp2p),
       logger,
+      onSpeculation: (event) => emit({ type: "speculation", ...event }),
     });
     speculation.current = nodeSpeculation;
     cleanups.push(() => nodeSpeculation.stop());
