@@ -113,8 +113,13 @@ vi.mock("electron", async () => {
   };
 });
 
+/** Waits (bounded: 10 s) for `check`: the composition does real file I/O, which a loaded machine slows. */
 async function until(check: () => boolean) {
-  for (let i = 0; i < 200 && !check(); i++) await settle();
+  const deadline = Date.now() + 10_000;
+  while (!check() && Date.now() < deadline) {
+    await settle();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   expect(check()).toBe(true);
 }
 
