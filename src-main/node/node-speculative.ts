@@ -22,6 +22,11 @@ export const speculationConfigSchema = z
     draftSessions: z.number().int().min(1).max(8).default(2),
     /** Served target models decoded with a draft, and the draft models that share each one's tokenizer. */
     verify: z.array(z.object({ targetSha256: sha256Hex, draftSha256s: z.array(sha256Hex).min(1).max(8) }).strict()).max(8).default([]),
+    /**
+     * A draft is paired only when the estimate (from adverts' speeds and the ping) promises this speedup;
+     * 0 pairs any draft near enough and leaves it to the adaptive draft length.
+     */
+    minExpectedSpeedup: z.number().min(0).max(100).default(1.1),
     /** A draft farther than this round trip is never paired. */
     maxDraftRttMs: z.number().positive().max(1_000).default(50),
     /** The longest wait for one proposal; past it the job goes on plainly. */
@@ -108,7 +113,7 @@ export async function startNodeSpeculation(deps: NodeSpeculationDeps): Promise<N
       if (!cached || now - cached.at > PAIRING_TTL_MS || (cached.estimate && (failedUntil.get(cached.estimate.peerId) ?? 0) > now)) {
         const exclude = new Set([...failedUntil].filter(([, until]) => until > now).map(([peerId]) => peerId));
         const estimate = await pairing
-          .pick({ draftModels: entry.draftSha256s, exclude, verifierTokensPerSecond: entry.tokensPerSecond, maxRttMs: config.maxDraftRttMs, signal })
+          .pick({ draftModels: entry.draftSha256s, exclude, verifierTokensPerSecond: entry.tokensPerSecond, maxRttMs: config.maxDraftRttMs, minSpeedup: config.minExpectedSpeedup, signal })
           .catch((error: unknown) => {
             logger.debug({ err: error }, "draft pairing failed");
             return undefined;

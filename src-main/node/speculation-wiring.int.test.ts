@@ -46,7 +46,9 @@ beforeAll(async () => {
     bootstrap,
     serve: [{ path: target.path, maxActiveJobs: 1 }],
     policy: { mode: "always" },
-    speculation: { verify: [{ targetSha256: target.sha256, draftSha256s: [draft.sha256] }] },
+    // Pair with any draft near enough: the estimate from two speeds measured at start on a busy 2-core machine
+    // may fall under the default 1.1x, and this test is about the wiring (the bench is about the speed).
+    speculation: { verify: [{ targetSha256: target.sha256, draftSha256s: [draft.sha256] }], minExpectedSpeedup: 0 },
   });
   verifierNode.onEvent((event) => verifierEvents.push(event));
   requester = await start({ bootstrap: [...bootstrap, ...verifierNode.status().addresses.slice(0, 1)] });

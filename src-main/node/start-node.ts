@@ -43,7 +43,7 @@ export type NodeEvent =
   | { type: "decision"; decision: ContributionDecision }
   | { type: "peer"; peerId: string; connected: boolean }
   | { type: "model-download"; download: ModelDownloadView }
-  /** A job for a target in `speculation.verify` ended: which draft helped (none: decoded alone) and how. */
+  /** A job for a target in `speculation.verify` ended after it was decoded with a paired draft: which, and how it went. */
   | { type: "speculation"; modelSha256: string; draftPeerId: string | undefined; stats: SpeculationStats };
 
 export interface NodeStatus {
