@@ -1,10 +1,10 @@
-import type { LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
+import type { LlamaContext, LlamaModel } from "node-llama-cpp";
 import { asToken, asTokens } from "./llama-tokens.js";
 import type { Logger } from "../common/index.js";
 import { abortError, EngineError } from "./engine-errors.js";
 import { streamGeneration, type GenerationResult, type GenerationStream, type SamplingOptions } from "./generation.js";
 import type { JobSlotStats } from "./job-slots.js";
-import { createSequencePool } from "./sequence-pool.js";
+import { createSequencePool, pooledGenerationStream } from "./sequence-pool.js";
 import type { LoadModeReport } from "./load-mode.js";
 import type { ModelInfo } from "./model-info.js";
 import { scoreClaimedTokens, type ScoreRequest, type ScoreResult } from "./teacher-forced-scoring.js";
@@ -102,34 +102,15 @@ export function createLoadedModel(parts: LoadedModelParts): LoadedModel {
     checkFits(promptTokens.length + resumeTokens.length, "The prompt (with resumed tokens)");
 
     // `result` settles once the stream is iterated: the job slot is taken on the first read, not before.
-    let settle!: { resolve: (r: GenerationResult) => void; reject: (e: unknown) => void };
-    const result = new Promise<GenerationResult>((resolve, reject) => (settle = { resolve, reject }));
-    result.catch(() => undefined);
-    let started = false;
-
-    return {
-      result,
-      async *[Symbol.asyncIterator]() {
-        if (started) throw new Error("A generation stream can be iterated only once.");
-        started = true;
-        let job: { sequence: LlamaContextSequence; signal: AbortSignal; done: () => void };
-        try {
-          job = await pool.take(request.signal);
-        } catch (error) {
-          settle.reject(error);
-          throw error;
-        }
-        logger.debug({ promptTokens: promptTokens.length, resumeTokens: resumeTokens.length, maxTokens: request.maxTokens }, "generate");
-        const inner = streamGeneration(
-          model,
-          job.sequence,
-          { promptTokens, resumeTokens, maxTokens: request.maxTokens, stop: request.stop ?? [], sampling: request.sampling ?? {}, signal: job.signal },
-          job.done,
-        );
-        inner.result.then(settle.resolve, settle.reject);
-        yield* inner;
-      },
-    };
+    return pooledGenerationStream(pool, request.signal, (job) => {
+      logger.debug({ promptTokens: promptTokens.length, resumeTokens: resumeTokens.length, maxTokens: request.maxTokens }, "generate");
+      return streamGeneration(
+        model,
+        job.sequence,
+        { promptTokens, resumeTokens, maxTokens: request.maxTokens, stop: request.stop ?? [], sampling: request.sampling ?? {}, signal: job.signal },
+        job.done,
+      );
+    });
   }
 
   return {

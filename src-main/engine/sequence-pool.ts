@@ -1,5 +1,6 @@
 import type { LlamaContext, LlamaContextSequence } from "node-llama-cpp";
 import { EngineError } from "./engine-errors.js";
+import type { GenerationResult, GenerationStream } from "./generation.js";
 import { JobSlots, type JobSlotStats } from "./job-slots.js";
 
 /** One context's sequences handed out one per job, behind the engine's bounded job slots. */
@@ -58,6 +59,45 @@ export function createSequencePool(context: LlamaContext, options: { modelName: 
     close() {
       closed = true;
       slots.close();
+    },
+  };
+}
+
+export type PooledJob = Awaited<ReturnType<SequencePool["take"]>>;
+
+/**
+ * A generation stream that takes a sequence from `pool` only when first read (a queued job holds none),
+ * then streams what `start` builds on it; `result` settles with that inner stream's result. `start` must
+ * hand `job.done` to the inner stream; if it throws instead, the sequence goes back to the pool.
+ */
+export function pooledGenerationStream<S extends GenerationStream>(
+  pool: SequencePool,
+  callerSignal: AbortSignal | undefined,
+  start: (job: PooledJob) => S | Promise<S>,
+): GenerationStream & { inner(): S | undefined } {
+  let settle!: { resolve: (r: GenerationResult) => void; reject: (e: unknown) => void };
+  const result = new Promise<GenerationResult>((resolve, reject) => (settle = { resolve, reject }));
+  result.catch(() => undefined);
+  let started = false;
+  let inner: S | undefined;
+  return {
+    result,
+    inner: () => inner,
+    async *[Symbol.asyncIterator]() {
+      if (started) throw new Error("A generation stream can be iterated only once.");
+      started = true;
+      let job: PooledJob | undefined;
+      try {
+        job = await pool.take(callerSignal);
+        inner = await start(job);
+      } catch (error) {
+        job?.done();
+        settle.reject(error);
+        throw error;
+      }
+      const stream: S = inner;
+      stream.result.then(settle.resolve, settle.reject);
+      yield* stream;
     },
   };
 }

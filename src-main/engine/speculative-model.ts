@@ -1,9 +1,9 @@
-import type { LlamaContextSequence, LlamaModel } from "node-llama-cpp";
+import type { LlamaModel } from "node-llama-cpp";
 import { createSilentLogger, type Logger } from "../common/index.js";
 import { EngineError } from "./engine-errors.js";
 import { streamGeneration } from "./generation.js";
 import type { JobSlotStats } from "./job-slots.js";
-import { createSequencePool } from "./sequence-pool.js";
+import { createSequencePool, pooledGenerationStream } from "./sequence-pool.js";
 import { getLlamaRuntime } from "./llama-runtime.js";
 import { asToken, asTokens } from "./llama-tokens.js";
 import type { GenerateRequest } from "./loaded-model.js";
@@ -122,50 +122,29 @@ export async function loadSpeculativeModel(path: string, options: SpeculativeMod
     const { promptTokens, resumeTokens } = checkRequest(request);
     const sampling = request.sampling ?? {};
     const basePlan = { promptTokens, resumeTokens, maxTokens: request.maxTokens, stop: request.stop ?? [], sampling };
-    let settle!: { resolve: (r: Awaited<SpeculativeGenerationStream["result"]>) => void; reject: (e: unknown) => void };
-    const result = new Promise<Awaited<SpeculativeGenerationStream["result"]>>((resolve, reject) => (settle = { resolve, reject }));
-    result.catch(() => undefined);
-    let inner: SpeculativeGenerationStream | undefined;
-    let started = false;
-    return {
-      result,
-      stats: () => inner?.stats() ?? NO_SPECULATION,
-      async *[Symbol.asyncIterator]() {
-        if (started) throw new Error("A generation stream can be iterated only once.");
-        started = true;
-        let job: { sequence: LlamaContextSequence; signal: AbortSignal; done: () => void };
+    const stream = pooledGenerationStream(pool, request.signal, async (job): Promise<SpeculativeGenerationStream> => {
+      const plan = { ...basePlan, signal: job.signal };
+      if ((sampling.temperature ?? 0) > 0) {
+        const plain = streamGeneration(model, job.sequence, plan, job.done);
+        return { ...plain, result: plain.result, stats: () => NO_SPECULATION, [Symbol.asyncIterator]: () => plain[Symbol.asyncIterator]() };
+      }
+      const draftLength = { ...generateOptions.draftLength };
+      if (generateOptions.draft && draftLength.fixedDraftTokens === undefined && draftLength.verifyCostRatios === undefined) {
+        const maxBatch = (draftLength.maxDraftTokens ?? DEFAULT_DRAFT_LENGTH.maxDraftTokens) + 1;
+        verifyCostRatios ??= measureVerifyCostRatios(job.sequence, { maxBatch, vocabularySize: info.vocabularySize });
         try {
-          job = await pool.take(request.signal);
+          draftLength.verifyCostRatios = await verifyCostRatios;
+          logger.debug({ verifyCostRatios: draftLength.verifyCostRatios }, "verify costs measured");
         } catch (error) {
-          settle.reject(error);
+          // Measured again by the next job; this one fails (the pool takes its sequence back).
+          verifyCostRatios = undefined;
           throw error;
         }
-        const plan = { ...basePlan, signal: job.signal };
-        if ((sampling.temperature ?? 0) > 0) {
-          const plain = streamGeneration(model, job.sequence, plan, job.done);
-          inner = { ...plain, result: plain.result, stats: () => NO_SPECULATION, [Symbol.asyncIterator]: () => plain[Symbol.asyncIterator]() };
-        } else {
-          const draftLength = { ...generateOptions.draftLength };
-          if (generateOptions.draft && draftLength.fixedDraftTokens === undefined && draftLength.verifyCostRatios === undefined) {
-            const maxBatch = (draftLength.maxDraftTokens ?? DEFAULT_DRAFT_LENGTH.maxDraftTokens) + 1;
-            verifyCostRatios ??= measureVerifyCostRatios(job.sequence, { maxBatch, vocabularySize: info.vocabularySize });
-            try {
-              draftLength.verifyCostRatios = await verifyCostRatios;
-              logger.debug({ verifyCostRatios: draftLength.verifyCostRatios }, "verify costs measured");
-            } catch (error) {
-              verifyCostRatios = undefined;
-              job.done();
-              settle.reject(error);
-              throw error;
-            }
-          }
-          const controller = createDraftLengthController(draftLength);
-          inner = streamSpeculativeGeneration(model, job.sequence, plan, { draft: generateOptions.draft, controller, vocabularySize: info.vocabularySize, logger }, job.done);
-        }
-        inner.result.then(settle.resolve, settle.reject);
-        yield* inner;
-      },
-    };
+      }
+      const controller = createDraftLengthController(draftLength);
+      return streamSpeculativeGeneration(model, job.sequence, plan, { draft: generateOptions.draft, controller, vocabularySize: info.vocabularySize, logger }, job.done);
+    });
+    return { result: stream.result, stats: () => stream.inner()?.stats() ?? NO_SPECULATION, [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator]() };
   }
 
   return {
